@@ -1,0 +1,200 @@
+#pragma once
+
+#include <mpno/surrogate/dataset.h>
+#include <mpno/surrogate/neural_operator.h>
+#include <mpno/surrogate/normalizer.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace mpno
+{
+  /** Training configuration (parameter subsection `Training`). */
+  struct TrainerOptions
+  {
+    int64_t     epochs        = 20;
+    int64_t     batch_size    = 32;
+    double      learning_rate = 8e-3;
+    double      weight_decay  = 1e-4;
+    /** "none" | "step" (StepLR: lr * gamma^floor(epoch / step_size)) | "cosine"
+     *  (CosineAnnealingLR closed form, eta_min 0, period t_max epochs). Stepped per epoch. */
+    std::string scheduler = "cosine";
+    int64_t     step_size = 100;
+    double      gamma     = 0.5;
+    int64_t     t_max     = 30;
+    /** "h1" | "l2": the relative loss minimised (method.md Sec. 5). */
+    std::string training_loss = "h1";
+    /** Max global gradient norm; 0 turns clipping off. */
+    double gradient_clipping = 0.;
+    /** Seed of the per-epoch shuffling (epoch e uses seed + e) and of the model's init. */
+    uint64_t seed = 0;
+    /** Consecutive non-finite steps after which the precision is raised (PrecisionPolicy::raised). */
+    int64_t max_nonfinite_steps = 3;
+    /** Write the checkpoint every this many epochs (and always at the end); 0: only at the end. */
+    int64_t checkpoint_every = 1;
+
+    /** @throws std::invalid_argument naming the first invalid option and its value. */
+    void
+    validate() const;
+  };
+
+  /**
+   * The learning rate of the 0-based epoch @p epoch_index in closed form, so that a
+   * resumed run continues the schedule exactly: "none": learning_rate; "step":
+   * learning_rate * gamma^floor(epoch_index / step_size) (torch StepLR); "cosine":
+   * learning_rate * (1 + cos(pi * epoch_index / t_max)) / 2 (torch CosineAnnealingLR
+   * closed form, eta_min = 0, periodic with period 2 t_max beyond t_max).
+   */
+  double
+  scheduled_learning_rate(const TrainerOptions &options, int64_t epoch_index);
+
+  /** A named evaluation set, e.g. {"16", test data at 16^2}, {"32", zero-shot at 32^2}. */
+  struct TestSet
+  {
+    std::string   name;
+    TensorDataset data;
+  };
+
+  /** Relative errors averaged over the samples of one test set. */
+  struct TestErrors
+  {
+    double l2 = 0.;
+    double h1 = 0.;
+  };
+
+  /** One row of history.csv. */
+  struct EpochRecord
+  {
+    int64_t                           epoch = 0; ///< 1-based
+    double                            learning_rate = 0.;
+    double                            train_loss    = 0.; ///< mean per sample
+    std::map<std::string, TestErrors> test_errors;
+    double                            seconds            = 0.;
+    double                            samples_per_second = 0.;
+    int64_t                           skipped_steps      = 0; ///< non-finite steps this epoch
+    std::string                       precision;
+  };
+
+  /**
+   * Trains a NeuralOperator on a TensorDataset with AdamW, a per-epoch learning rate
+   * schedule, optional gradient clipping and normalisers (neuraloperator's Trainer,
+   * method.md Sec. 5), writing into an output directory:
+   * - history.csv: one EpochRecord per line;
+   * - checkpoint/: model.pt, optimizer.pt, normalizers.pt and state.txt (model name,
+   *   model configuration, precision, epoch and step counters, options), written to
+   *   a temporary directory and renamed, so an interrupted run never leaves a
+   *   corrupt checkpoint.
+   *
+   * A non-finite loss or gradient norm skips the step (no parameter update), is
+   * counted and logged; after max_nonfinite_steps consecutive ones the precision is
+   * raised (PrecisionPolicy::raised) and logged.
+   */
+  class Trainer
+  {
+  public:
+    /**
+     * @param output_directory created if missing; "" writes nothing.
+     * @param log progress lines (one per epoch) go here; nullptr for silence.
+     */
+    Trainer(std::shared_ptr<NeuralOperator> model,
+            const TrainerOptions           &options,
+            std::filesystem::path           output_directory,
+            std::ostream                   *log = nullptr);
+
+    /** Normalisers are fitted by train() on the training data unless already fitted. */
+    void
+    set_normalizers(bool encode_input, bool encode_output);
+
+    /**
+     * Train from the current epoch to options.epochs, evaluating every test set after
+     * each epoch. Resumes where load_checkpoint() left off.
+     * @throws std::invalid_argument if the data's channels do not fit the model.
+     */
+    std::vector<EpochRecord>
+    train(const TensorDataset &train_data, const std::vector<TestSet> &test_sets);
+
+    /** Relative L2 and H1 errors (mean over samples) on each test set, in decoded units. */
+    std::map<std::string, TestErrors>
+    evaluate(const std::vector<TestSet> &test_sets);
+
+    /** Prediction in physical (decoded) units for x [samples, in, n_1.. n_d]. */
+    torch::Tensor
+    predict(const torch::Tensor &x);
+
+    /** Write the checkpoint directory atomically (temporary directory + rename). */
+    void
+    save_checkpoint(const std::filesystem::path &directory) const;
+
+    /**
+     * Restore model parameters, optimiser, scheduler position, step counters,
+     * normalisers and precision from a checkpoint written by save_checkpoint().
+     * @throws std::runtime_error naming the directory and the missing or mismatched item.
+     */
+    void
+    load_checkpoint(const std::filesystem::path &directory);
+
+    int64_t
+    epoch() const
+    {
+      return epoch_;
+    }
+    int64_t
+    global_step() const
+    {
+      return global_step_;
+    }
+    int64_t
+    skipped_steps() const
+    {
+      return total_skipped_steps_;
+    }
+    const std::shared_ptr<NeuralOperator> &
+    model() const
+    {
+      return model_;
+    }
+    const std::vector<EpochRecord> &
+    history() const
+    {
+      return history_;
+    }
+
+  private:
+    // implementation details in trainer.cc
+    struct Impl;
+    std::shared_ptr<Impl> impl_;
+
+    std::shared_ptr<NeuralOperator> model_;
+    TrainerOptions                  options_;
+    std::filesystem::path           output_directory_;
+    std::ostream                   *log_;
+    int64_t                         epoch_               = 0;
+    int64_t                         global_step_         = 0;
+    int64_t                         total_skipped_steps_ = 0;
+    std::vector<EpochRecord>        history_;
+  };
+
+  /**
+   * A trained model, ready for inference, rebuilt from a checkpoint directory alone
+   * (no training configuration needed).
+   */
+  struct LoadedModel
+  {
+    std::shared_ptr<NeuralOperator>       model;
+    std::optional<UnitGaussianNormalizer> input_normalizer;
+    std::optional<UnitGaussianNormalizer> output_normalizer;
+
+    /** Prediction in physical units for x [samples, in, n_1.. n_d] (no gradient). */
+    torch::Tensor
+    predict(const torch::Tensor &x) const;
+  };
+
+  /** @throws std::runtime_error naming the directory and what is missing or bad. */
+  LoadedModel
+  load_model(const std::filesystem::path &checkpoint_directory);
+} // namespace mpno

@@ -1,0 +1,221 @@
+#include <mpno/surrogate/spectral_conv.h>
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace mpno
+{
+  namespace
+  {
+    /** Round a float32 or complex64 tensor to @p reduced and back: the emulation of a
+     *  reduced-precision FFT input or output on a device that has none. */
+    torch::Tensor
+    round_to(const torch::Tensor &x, const torch::Dtype reduced)
+    {
+      if (x.is_complex())
+        return torch::view_as_complex(torch::view_as_real(x).to(reduced).to(torch::kFloat).contiguous());
+      return x.to(reduced).to(torch::kFloat);
+    }
+
+    /** Keep the kept frequencies of axis @p axis (FFT order, n points): the first
+     *  n_positive and the last n_negative entries. */
+    torch::Tensor
+    gather_modes(const torch::Tensor &x, const int64_t axis, const KeptModes &kept)
+    {
+      const int64_t n = x.size(axis);
+      if (kept.count() == n)
+        return x;
+      if (kept.n_negative == 0)
+        return x.narrow(axis, 0, kept.n_positive);
+      return torch::cat({x.narrow(axis, 0, kept.n_positive), x.narrow(axis, n - kept.n_negative, kept.n_negative)},
+                        axis);
+    }
+
+    /** The inverse of gather_modes onto n points: zeros between the kept positive and
+     *  negative frequencies. */
+    torch::Tensor
+    scatter_modes(const torch::Tensor &x, const int64_t axis, const KeptModes &kept, const int64_t n)
+    {
+      if (kept.count() == n)
+        return x;
+      auto zero_shape  = x.sizes().vec();
+      zero_shape[axis] = n - kept.count();
+      const auto zeros = torch::zeros(zero_shape, x.options());
+      if (kept.n_negative == 0)
+        return torch::cat({x, zeros}, axis);
+      return torch::cat({x.narrow(axis, 0, kept.n_positive), zeros, x.narrow(axis, kept.n_positive, kept.n_negative)},
+                        axis);
+    }
+
+    /** The weight block of the kept modes: weight axes hold ceil(m/2) non-negative
+     *  frequencies followed by m/2 negative ones (k = -m/2 .. -1). */
+    torch::Tensor
+    weight_modes(const torch::Tensor &w, const int64_t axis, const int64_t n_modes, const KeptModes &kept)
+    {
+      const int64_t stored_positive = n_modes - n_modes / 2;
+      if (kept.n_positive == stored_positive && kept.n_negative == n_modes / 2)
+        return w;
+      if (kept.n_negative == 0)
+        return w.narrow(axis, 0, kept.n_positive);
+      return torch::cat({w.narrow(axis, 0, kept.n_positive), w.narrow(axis, n_modes - kept.n_negative, kept.n_negative)},
+                        axis);
+    }
+  } // namespace
+
+  KeptModes
+  kept_modes(const int64_t n, const int64_t n_modes, const bool last_axis)
+  {
+    if (last_axis)
+      return {std::min(n_modes / 2 + 1, n / 2 + 1), 0};
+    return {std::min(n_modes - n_modes / 2, n - n / 2), std::min(n_modes / 2, n / 2)};
+  }
+
+  SpectralConvImpl::SpectralConvImpl(const SpectralConvOptions             &options,
+                                     std::shared_ptr<const PrecisionPolicy> precision)
+    : options_(options)
+    , precision_(precision ? std::move(precision) : std::make_shared<const PrecisionPolicy>())
+  {
+    const auto &m = options_.n_modes();
+    if (m.empty() || m.size() > 3)
+      throw std::invalid_argument("SpectralConv: n_modes must have 1 to 3 entries, got " + std::to_string(m.size()));
+    for (const int64_t mode : m)
+      if (mode < 1)
+        throw std::invalid_argument("SpectralConv: every entry of n_modes must be >= 1, got " +
+                                    std::to_string(mode));
+    if (options_.in_channels() < 1 || options_.out_channels() < 1)
+      throw std::invalid_argument("SpectralConv: in_channels and out_channels must be >= 1");
+
+    std::vector<int64_t> weight_shape = {options_.in_channels(), options_.out_channels()};
+    for (std::size_t j = 0; j + 1 < m.size(); ++j)
+      weight_shape.push_back(m[j]);
+    weight_shape.push_back(m.back() / 2 + 1);
+    weight_shape.push_back(2);
+    weight = register_parameter("weight", torch::empty(weight_shape));
+
+    std::vector<int64_t> bias_shape(m.size() + 1, 1);
+    bias_shape[0] = options_.out_channels();
+    bias          = register_parameter("bias", torch::empty(bias_shape), options_.bias());
+    reset_parameters();
+  }
+
+  void
+  SpectralConvImpl::reset_parameters()
+  {
+    torch::NoGradGuard no_grad;
+    // Complex normal with variance 2 / (in + out): each real component has half of it.
+    const double std_component =
+      std::sqrt(2. / static_cast<double>(options_.in_channels() + options_.out_channels())) / std::sqrt(2.);
+    weight.normal_(0., std_component);
+    if (bias.defined())
+      bias.zero_();
+  }
+
+  void
+  SpectralConvImpl::set_precision(std::shared_ptr<const PrecisionPolicy> precision)
+  {
+    precision_ = std::move(precision);
+  }
+
+  torch::Tensor
+  SpectralConvImpl::forward(const torch::Tensor &x, const std::vector<int64_t> &output_shape)
+  {
+    const auto   &m = options_.n_modes();
+    const int64_t d = static_cast<int64_t>(m.size());
+    if (x.dim() != d + 2)
+      throw std::invalid_argument("SpectralConv: expected input [batch, channels, n_1.. n_" + std::to_string(d) +
+                                  "] of rank " + std::to_string(d + 2) + ", got rank " + std::to_string(x.dim()));
+    if (x.size(1) != options_.in_channels())
+      throw std::invalid_argument("SpectralConv: expected " + std::to_string(options_.in_channels()) +
+                                  " input channels, got " + std::to_string(x.size(1)));
+    const std::vector<int64_t> in_shape(x.sizes().begin() + 2, x.sizes().end());
+    const std::vector<int64_t> out_shape = output_shape.empty() ? in_shape : output_shape;
+    if (static_cast<int64_t>(out_shape.size()) != d)
+      throw std::invalid_argument("SpectralConv: output_shape must have " + std::to_string(d) + " entries");
+
+    const PrecisionPolicy &policy = *precision_;
+    const torch::Device    device = x.device();
+    policy.check_supported(device, in_shape);
+    policy.check_supported(device, out_shape);
+    const torch::Dtype reduced  = policy.reduced_dtype(device);
+    const bool         reduced_spectral = policy.spectral_precision != SpectralPrecision::full;
+    const bool         half             = policy.spectral_precision == SpectralPrecision::half;
+    // A reduced FFT exists only as cuFFT float16; elsewhere its input and output are rounded.
+    const bool reduced_fft = device.is_cuda() && reduced == torch::kHalf;
+
+    // Kept modes per axis: what both the input and the output grid resolve.
+    std::vector<KeptModes> kept;
+    for (int64_t j = 0; j < d; ++j)
+      kept.push_back(kept_modes(std::min(in_shape[j], out_shape[j]), m[j], j == d - 1));
+
+    torch::Tensor spectrum = policy.stabilizer == Stabilizer::tanh ? torch::tanh(x) : x;
+    if (half && reduced_fft)
+      spectrum = spectrum.to(torch::kHalf);
+    else if (half)
+      spectrum = round_to(spectrum.to(torch::kFloat), reduced);
+    else
+      spectrum = spectrum.to(torch::kFloat);
+
+    // Forward transform, normalised by 1/N ("forward"): the real FFT along the last
+    // axis, truncated first, then the other axes on the truncated block only.
+    spectrum = torch::fft::rfft(spectrum, c10::nullopt, -1, "forward").narrow(-1, 0, kept[d - 1].n_positive);
+    for (int64_t j = 0; j + 1 < d; ++j)
+      spectrum = gather_modes(torch::fft::fft(spectrum, c10::nullopt, 2 + j, "forward"), 2 + j, kept[j]);
+    if (spectrum.scalar_type() != torch::kComplexFloat)
+      spectrum = spectrum.to(torch::kComplexFloat);
+    if (half && !reduced_fft)
+      spectrum = round_to(spectrum, reduced);
+
+    // Weights of the kept modes, as real and imaginary planes [I, O, K_1.. K_d].
+    torch::Tensor w = weight;
+    for (int64_t j = 0; j + 1 < d; ++j)
+      w = weight_modes(w, 2 + j, m[j], kept[j]);
+    w = w.narrow(d + 1, 0, kept[d - 1].n_positive);
+
+    // Contraction per mode: [M, B, I] x [M, I, O] -> [M, B, O].
+    const int64_t batch = x.size(0);
+    const int64_t I = options_.in_channels(), O = options_.out_channels();
+    std::vector<int64_t> block_shape;
+    for (const auto &k : kept)
+      block_shape.push_back(k.count());
+    const torch::Tensor x_modes = spectrum.reshape({batch, I, -1}).permute({2, 0, 1});
+    const torch::Tensor w_modes = torch::view_as_complex(w.reshape({I, O, -1, 2})).permute({2, 0, 1});
+    const torch::Dtype  contraction_type =
+      policy.spectral_precision == SpectralPrecision::full ? torch::kFloat : reduced;
+    torch::Tensor y_modes = contract_modes(x_modes, w_modes, contraction_type);
+
+    std::vector<int64_t> y_shape = {batch, O};
+    y_shape.insert(y_shape.end(), block_shape.begin(), block_shape.end());
+    torch::Tensor out = y_modes.permute({1, 2, 0}).reshape(y_shape);
+    if (reduced_spectral && reduced_fft)
+      out = out.to(torch::kComplexHalf);
+
+    // Inverse transform onto the output grid: the non-last axes on the block of the
+    // kept last-axis width, then the real inverse FFT, which zero-pads the last axis.
+    for (int64_t j = d - 2; j >= 0; --j)
+      out = torch::fft::ifft(scatter_modes(out, 2 + j, kept[j], out_shape[j]), c10::nullopt, 2 + j, "forward");
+    out = torch::fft::irfft(out, out_shape[d - 1], -1, "forward");
+    if (reduced_spectral && !reduced_fft)
+      out = round_to(out, reduced);
+    out = out.to(torch::kFloat);
+    if (bias.defined())
+      out = out + bias;
+    return out;
+  }
+
+  torch::Tensor
+  contract_modes(const torch::Tensor &x, const torch::Tensor &w, const torch::Dtype reduced)
+  {
+    // [x_re | x_im] [[w_re, w_im], [-w_im, w_re]] = [x_re w_re - x_im w_im | x_re w_im + x_im w_re]
+    const auto          type = reduced == torch::kFloat ? torch::kFloat : reduced;
+    const torch::Tensor xr = torch::real(x).to(type), xi = torch::imag(x).to(type);
+    const torch::Tensor wr = torch::real(w).to(type), wi = torch::imag(w).to(type);
+    const torch::Tensor x_planes = torch::cat({xr, xi}, -1);
+    const torch::Tensor w_planes = torch::cat({torch::cat({wr, wi}, -1), torch::cat({-wi, wr}, -1)}, -2);
+    const torch::Tensor y        = torch::bmm(x_planes, w_planes);
+    const int64_t       O        = w.size(-1);
+    return torch::complex(y.narrow(-1, 0, O).to(torch::kFloat), y.narrow(-1, O, O).to(torch::kFloat));
+  }
+} // namespace mpno
