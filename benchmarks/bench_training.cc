@@ -1,0 +1,171 @@
+// Training throughput and peak memory of the FNO per precision mode, on synthetic data.
+//
+//   bench_training --grid 128 --precision full,mixed [--hidden 64 --modes 16 --layers 4
+//                  --batch 8 --in-channels 1 --steps 10 --warmup 2 --threads 1]
+//
+// Each precision in the comma-separated list runs in its own child process, so that
+// each reports its own peak resident set size; each prints one JSON line with the
+// configuration, samples_per_second, seconds_per_step and peak_rss_mb.
+//
+// Presets (design.md "Precision policy"): full = float32 everywhere; mixed = float32
+// FFT, bfloat16 contraction, tanh stabilizer, autocast; half = as mixed with the
+// half FFT (emulated on CPU). --autocast on|off and --stabilizer none|tanh override.
+#include <mpno/surrogate/fno.h>
+#include <mpno/surrogate/losses.h>
+
+#include <torch/torch.h>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace
+{
+  struct Config
+  {
+    int64_t     grid = 64, hidden = 64, modes = 16, layers = 4, batch = 8, in_channels = 1;
+    int64_t     steps = 10, warmup = 2, threads = 1;
+    std::string precisions = "full,mixed";
+    std::string autocast   = "preset";
+    std::string stabilizer = "preset";
+  };
+
+  Config
+  parse(int argc, char **argv)
+  {
+    Config                                          c;
+    const std::map<std::string, int64_t Config::*> integers = {
+      {"--grid", &Config::grid},       {"--hidden", &Config::hidden}, {"--modes", &Config::modes},
+      {"--layers", &Config::layers},   {"--batch", &Config::batch},   {"--in-channels", &Config::in_channels},
+      {"--steps", &Config::steps},     {"--warmup", &Config::warmup}, {"--threads", &Config::threads}};
+    for (int i = 1; i < argc; ++i)
+      {
+        const std::string key = argv[i];
+        if (key == "--help" || key == "-h")
+          {
+            std::cout << "usage: bench_training [--grid N] [--precision full,mixed,half] [--hidden C] [--modes M]\n"
+                         "                      [--layers L] [--batch B] [--in-channels C] [--steps S] [--warmup W]\n"
+                         "                      [--threads T] [--autocast on|off] [--stabilizer none|tanh]\n";
+            std::exit(0);
+          }
+        if (i + 1 >= argc)
+          throw std::invalid_argument("missing value after " + key);
+        const std::string value = argv[++i];
+        if (const auto found = integers.find(key); found != integers.end())
+          c.*(found->second) = std::stoll(value);
+        else if (key == "--precision")
+          c.precisions = value;
+        else if (key == "--autocast")
+          c.autocast = value;
+        else if (key == "--stabilizer")
+          c.stabilizer = value;
+        else
+          throw std::invalid_argument("unknown option " + key + " (see --help)");
+      }
+    return c;
+  }
+
+  mpno::PrecisionPolicy
+  preset(const std::string &name, const Config &c)
+  {
+    mpno::PrecisionPolicy p;
+    p.spectral_precision = mpno::parse_spectral_precision(name);
+    const bool reduced   = p.spectral_precision != mpno::SpectralPrecision::full;
+    p.stabilizer = c.stabilizer == "preset" ? (reduced ? mpno::Stabilizer::tanh : mpno::Stabilizer::none)
+                                            : mpno::parse_stabilizer(c.stabilizer);
+    p.autocast   = c.autocast == "preset" ? reduced : c.autocast == "on";
+    return p;
+  }
+
+  void
+  run(const std::string &precision_name, const Config &c)
+  {
+    torch::set_num_threads(static_cast<int>(c.threads));
+    torch::manual_seed(0);
+    const auto precision = preset(precision_name, c);
+
+    mpno::FNOOptions options;
+    options.n_modes         = {c.modes, c.modes};
+    options.in_channels     = c.in_channels;
+    options.out_channels    = 1;
+    options.hidden_channels = c.hidden;
+    options.n_layers        = c.layers;
+    auto model              = std::make_shared<mpno::FNOImpl>(options, precision);
+    torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(1e-4));
+    const mpno::H1Loss  loss(2);
+
+    const auto x = torch::randn({c.batch, c.in_channels, c.grid, c.grid});
+    const auto y = torch::randn({c.batch, 1, c.grid, c.grid});
+    auto       step = [&] {
+      optimizer.zero_grad();
+      auto l = loss(model->forward(x), y);
+      l.backward();
+      optimizer.step();
+    };
+    for (int64_t s = 0; s < c.warmup; ++s)
+      step();
+    const auto start = std::chrono::steady_clock::now();
+    for (int64_t s = 0; s < c.steps; ++s)
+      step();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    std::ostringstream json;
+    json << "{\"benchmark\": \"bench_training\", \"model\": \"fno\", \"grid\": " << c.grid
+         << ", \"precision\": \"" << precision_name << "\", \"policy\": \"" << precision.describe(torch::kCPU)
+         << "\", \"hidden\": " << c.hidden << ", \"modes\": " << c.modes << ", \"layers\": " << c.layers
+         << ", \"batch\": " << c.batch << ", \"in_channels\": " << c.in_channels << ", \"threads\": " << c.threads
+         << ", \"steps\": " << c.steps << ", \"seconds_per_step\": " << seconds / static_cast<double>(c.steps)
+         << ", \"samples_per_second\": " << static_cast<double>(c.steps * c.batch) / seconds
+         << ", \"peak_rss_mb\": " << static_cast<double>(usage.ru_maxrss) / 1024. << "}";
+    std::cout << json.str() << std::endl;
+  }
+} // namespace
+
+int
+main(int argc, char **argv)
+{
+  try
+    {
+      const Config       c = parse(argc, argv);
+      std::istringstream list(c.precisions);
+      std::string        name;
+      int                status_all = 0;
+      while (std::getline(list, name, ','))
+        {
+          std::fflush(stdout);
+          const pid_t child = fork();
+          if (child == 0)
+            {
+              try
+                {
+                  run(name, c);
+                  _exit(0);
+                }
+              catch (const std::exception &error)
+                {
+                  std::cerr << "bench_training (" << name << "): " << error.what() << std::endl;
+                  _exit(1);
+                }
+            }
+          int status = 0;
+          waitpid(child, &status, 0);
+          status_all |= (WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+        }
+      return status_all;
+    }
+  catch (const std::exception &error)
+    {
+      std::cerr << "bench_training: " << error.what() << std::endl;
+      return 1;
+    }
+}
