@@ -244,10 +244,9 @@ namespace mpno
   }
 
   torch::Tensor
-  contract_modes(const torch::Tensor &x, const torch::Tensor &w, const torch::Dtype reduced)
+  contract_modes(const torch::Tensor &x, const torch::Tensor &w, const torch::Dtype type)
   {
     // [x_re | x_im] [[w_re, w_im], [-w_im, w_re]] = [x_re w_re - x_im w_im | x_re w_im + x_im w_re]
-    const auto          type = reduced == torch::kFloat ? torch::kFloat : reduced;
     const torch::Tensor xr = torch::real(x).to(type), xi = torch::imag(x).to(type);
     const torch::Tensor wr = torch::real(w).to(type), wi = torch::imag(w).to(type);
     const torch::Tensor x_planes = torch::cat({xr, xi}, -1);

@@ -98,7 +98,8 @@ namespace mpno
     std::string
     describe(const torch::Device &device) const;
 
-    /** The next higher spectral precision (half -> mixed -> full); full stays full. */
+    /** One step up: half -> mixed -> full; at full, autocast is switched off; full
+     *  without autocast stays as it is. Used when training meets non-finite values. */
     PrecisionPolicy
     raised() const;
   };

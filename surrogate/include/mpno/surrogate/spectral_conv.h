@@ -67,11 +67,13 @@ namespace mpno
    * truncated block and gathered; the inverse scatters into a block of the kept
    * last-axis width only. No full-size complex spectrum is zero-filled.
    *
-   * Parameters (neuraloperator's names): `weight`, complex64
-   * [in_channels, out_channels, m_1, ..., m_{d-1}, m_d/2+1] with the non-last mode
-   * axes in FFT order (see KeptModes), initialised with std sqrt(2/(in+out)) per
-   * real component pair (method.md Sec. 1.4, HEAD 'auto'); `bias`, float32
-   * [out_channels, 1, ..., 1].
+   * Parameters (neuraloperator's names): `weight`, float32
+   * [in_channels, out_channels, m_1, ..., m_{d-1}, m_d/2+1, 2], the view_as_real of the
+   * complex weight (so that every optimiser treats real and imaginary parts as
+   * independent reals, as PyTorch's do for complex parameters), non-last mode axes in
+   * FFT order (ceil(m/2) frequencies k >= 0, then k = -m/2 .. -1), initialised as a
+   * complex normal of variance 2/(in+out) (method.md Sec. 1.4, HEAD 'auto'); `bias`,
+   * float32 [out_channels, 1, ..., 1], zero.
    *
    * The precision policy is shared with the owning model and read at every call.
    */
@@ -116,14 +118,14 @@ namespace mpno
 
   /**
    * The channel contraction of the kept modes, out[m, b, o] = sum_i x[m, b, i] w[m, i, o],
-   * with complex x [modes, batch, in] and w [modes, in, out].
+   * with complex x [modes, batch, in] and w [modes, in, out] (method.md Sec. 2.1).
    *
-   * With @p reduced = float32 (or undefined) it is one complex64 batched GEMM. With a
-   * reduced type it runs as one real batched GEMM per mode in that type on the
-   * view_as_real planes, [x_re | x_im] [[w_re, w_im], [-w_im, w_re]] = [y_re | y_im],
-   * i.e. the 4 real products of method.md Sec. 2.1 packed into one call, accumulated
-   * in float32 by the backend; the result is returned as complex64.
+   * It runs as one real batched GEMM per mode in @p type (float32, bfloat16 or float16)
+   * on the view_as_real planes, [x_re | x_im] [[w_re, w_im], [-w_im, w_re]] =
+   * [y_re | y_im]: the 4 real products of the complex product packed into one call.
+   * In bfloat16 the CPU backend (oneDNN) accumulates in float32. Returns complex64
+   * [modes, batch, out].
    */
   torch::Tensor
-  contract_modes(const torch::Tensor &x, const torch::Tensor &w, torch::Dtype reduced);
+  contract_modes(const torch::Tensor &x, const torch::Tensor &w, torch::Dtype type);
 } // namespace mpno

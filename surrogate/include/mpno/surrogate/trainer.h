@@ -31,7 +31,8 @@ namespace mpno
     std::string training_loss = "h1";
     /** Max global gradient norm; 0 turns clipping off. */
     double gradient_clipping = 0.;
-    /** Seed of the per-epoch shuffling (epoch e uses seed + e) and of the model's init. */
+    /** Seed of the per-epoch shuffling (epoch e uses seed + e) and of the model's init
+     *  (which the caller seeds: `mpno train` calls torch::manual_seed(seed) first). */
     uint64_t seed = 0;
     /** Consecutive non-finite steps after which the precision is raised (PrecisionPolicy::raised). */
     int64_t max_nonfinite_steps = 3;
@@ -92,7 +93,16 @@ namespace mpno
    *
    * A non-finite loss or gradient norm skips the step (no parameter update), is
    * counted and logged; after max_nonfinite_steps consecutive ones the precision is
-   * raised (PrecisionPolicy::raised) and logged.
+   * raised (PrecisionPolicy::raised: half -> mixed -> full -> autocast off) and
+   * logged; at the top of that ladder train() throws std::runtime_error instead.
+   *
+   * The training loss (summed over the batch, like neuraloperator) is computed in
+   * float32 on the encoded outputs when the output is normalised, as neuraloperator's
+   * Trainer does (its data processor decodes only in evaluation); test errors are
+   * always computed on decoded, physical outputs. Complex parameters are optimised as
+   * view_as_real pairs, as PyTorch's Python AdamW does. Epoch e (0-based) shuffles with
+   * a generator seeded seed + e and uses scheduled_learning_rate(options, e), so a run
+   * resumed from a checkpoint is bit-identical to an uninterrupted one (1 thread).
    */
   class Trainer
   {
@@ -100,6 +110,7 @@ namespace mpno
     /**
      * @param output_directory created if missing; "" writes nothing.
      * @param log progress lines (one per epoch) go here; nullptr for silence.
+     * @throws std::invalid_argument for invalid options (TrainerOptions::validate()).
      */
     Trainer(std::shared_ptr<NeuralOperator> model,
             const TrainerOptions           &options,

@@ -1,0 +1,65 @@
+#pragma once
+
+// The parameter file of the `mpno` commands (design.md "Parameter files"). deal.II
+// only: no LibTorch header here, so user programs compile against it without LibTorch.
+
+#include <deal.II/base/parameter_handler.h>
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mpno
+{
+  namespace plugin
+  {
+    /**
+     * An error in what the user gave (command line, parameter file, data files): the
+     * `mpno` program prints its message, without a stack trace, and exits with 1.
+     */
+    class UserError : public std::runtime_error
+    {
+    public:
+      using std::runtime_error::runtime_error;
+    };
+
+    /**
+     * Declare every entry that `mpno train` reads: top level `Output directory` and
+     * `Number of threads`, and the subsections `Surrogate` (with `FNO`), `Precision`,
+     * `Data` and `Training`. Each entry has a pattern and a documentation string with
+     * its unit or meaning; `mpno print-parameters` prints them.
+     */
+    void
+    declare_train_parameters(dealii::ParameterHandler &prm);
+
+    /**
+     * Read @p file into @p prm (declared before).
+     * @throws UserError naming the file, and the line and entry where deal.II says so:
+     *   a missing file, an unknown entry or subsection, a value outside its pattern.
+     */
+    void
+    parse_parameter_file(dealii::ParameterHandler &prm, const std::filesystem::path &file);
+
+    /**
+     * A path given in @p parameter_file: an absolute one as it is, a relative one
+     * resolved against the directory of the parameter file (not the working
+     * directory), so a .prm finds its data wherever it is run from.
+     */
+    std::filesystem::path
+    resolve_path(const std::string &value, const std::filesystem::path &parameter_file);
+
+    /**
+     * Parse "name: path, name: path" (e.g. `Test files = 16: ../data/darcy_test_16.pt`)
+     * into pairs in the given order; an empty value gives none.
+     * @throws UserError naming @p entry and @p parameter_file for a pair without ':',
+     *   an empty or repeated name, or a name with characters other than letters, digits,
+     *   '_', '-' and '.'.
+     */
+    std::vector<std::pair<std::string, std::string>>
+    parse_named_paths(const std::string           &value,
+                      const std::string           &entry,
+                      const std::filesystem::path &parameter_file);
+  } // namespace plugin
+} // namespace mpno

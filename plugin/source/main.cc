@@ -1,0 +1,105 @@
+// The `mpno` program: `mpno train FILE.prm [--output DIR]`, `mpno print-parameters`,
+// `mpno --help`. Errors are printed as one message (no stack trace) with exit code 1.
+#include <deal.II/base/exceptions.h>
+#include <deal.II/base/mpi.h>
+
+#include <mpno/plugin/parameters.h>
+#include <mpno/plugin/train_command.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace
+{
+  void
+  print_usage(std::ostream &out)
+  {
+    out << "Usage:\n"
+        << "  mpno train FILE.prm [--output DIR]   train (or evaluate) the surrogate described\n"
+        << "                                       by FILE.prm; writes DIR/checkpoint/,\n"
+        << "                                       DIR/history.csv and DIR/summary.json\n"
+        << "  mpno print-parameters                print every parameter of `train` with its\n"
+        << "                                       default, pattern and documentation\n"
+        << "  mpno --help                          this text\n"
+        << "\n"
+        << "Relative data paths in FILE.prm are resolved against the directory of FILE.prm;\n"
+        << "`Output directory` and --output against the working directory.\n";
+  }
+
+  int
+  train(const std::vector<std::string> &args)
+  {
+    std::string parameter_file, output;
+    for (std::size_t i = 0; i < args.size(); ++i)
+      {
+        const std::string &arg = args[i];
+        if (arg == "--help" || arg == "-h")
+          {
+            print_usage(std::cout);
+            return 0;
+          }
+        if (arg == "--output" || arg == "-o")
+          {
+            if (i + 1 == args.size())
+              throw mpno::plugin::UserError("--output needs a directory");
+            output = args[++i];
+          }
+        else if (arg.rfind("--output=", 0) == 0)
+          output = arg.substr(9);
+        else if (!arg.empty() && arg[0] == '-')
+          throw mpno::plugin::UserError("unknown option '" + arg + "' (see mpno --help)");
+        else if (parameter_file.empty())
+          parameter_file = arg;
+        else
+          throw mpno::plugin::UserError("mpno train takes one parameter file, got '" +
+                                        parameter_file + "' and '" + arg + "'");
+      }
+    if (parameter_file.empty())
+      throw mpno::plugin::UserError("mpno train needs a parameter file (see mpno --help)");
+    mpno::plugin::run_train_command(parameter_file, output, std::cout);
+    return 0;
+  }
+} // namespace
+
+int
+main(int argc, char **argv)
+{
+  // deal.II's MPI and thread set-up; LibTorch's threads are set from the parameter file.
+  dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
+  try
+    {
+      const std::vector<std::string> args(argv + 1, argv + argc);
+      if (args.empty())
+        {
+          print_usage(std::cerr);
+          return 1;
+        }
+      const std::string &command = args.front();
+      if (command == "--help" || command == "-h" || command == "help")
+        {
+          print_usage(std::cout);
+          return 0;
+        }
+      if (command == "train")
+        return train({args.begin() + 1, args.end()});
+      if (command == "print-parameters")
+        {
+          mpno::plugin::print_train_parameters(std::cout);
+          return 0;
+        }
+      throw mpno::plugin::UserError("unknown command '" + command + "' (see mpno --help)");
+    }
+  catch (const dealii::ExceptionBase &error)
+    {
+      std::cerr << "mpno: error: ";
+      error.print_info(std::cerr);
+      std::cerr << std::endl;
+      return 1;
+    }
+  catch (const std::exception &error)
+    {
+      std::cerr << "mpno: error: " << error.what() << std::endl;
+      return 1;
+    }
+}

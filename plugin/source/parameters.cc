@@ -1,0 +1,316 @@
+#include <deal.II/base/exceptions.h>
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/patterns.h>
+
+#include <mpno/plugin/parameters.h>
+
+#include <set>
+#include <sstream>
+
+namespace mpno
+{
+  namespace plugin
+  {
+    namespace fs = std::filesystem;
+    using dealii::ParameterHandler;
+    namespace Patterns = dealii::Patterns;
+
+    namespace
+    {
+      void
+      declare_surrogate(ParameterHandler &prm)
+      {
+        prm.enter_subsection("Surrogate");
+        prm.declare_entry("Model",
+                          "fno",
+                          Patterns::Selection("fno"),
+                          "The neural operator to train: fno (Fourier neural operator, Li et al. "
+                          "2021; neuraloperator's FNO). Its parameters are in the subsection of "
+                          "the same name. in_channels and out_channels come from the data.");
+        prm.enter_subsection("FNO");
+        prm.declare_entry("n_modes",
+                          "16, 16",
+                          Patterns::List(Patterns::Integer(1), 1, 3),
+                          "Fourier modes kept per spatial dimension; the number of entries is the "
+                          "spatial dimension of the data (1 to 3).");
+        prm.declare_entry("hidden_channels",
+                          "64",
+                          Patterns::Integer(1),
+                          "Width (channels) of the Fourier blocks.");
+        prm.declare_entry("n_layers", "4", Patterns::Integer(1), "Number of Fourier blocks.");
+        prm.declare_entry("lifting_channel_ratio",
+                          "2",
+                          Patterns::Double(0),
+                          "Hidden width of the lifting channel MLP relative to hidden_channels.");
+        prm.declare_entry("projection_channel_ratio",
+                          "2",
+                          Patterns::Double(0),
+                          "Hidden width of the projection channel MLP relative to hidden_channels.");
+        prm.declare_entry("channel_mlp_expansion",
+                          "0.5",
+                          Patterns::Double(0),
+                          "Hidden width of the channel MLP in each block relative to "
+                          "hidden_channels.");
+        prm.declare_entry("fno_skip",
+                          "linear",
+                          Patterns::Selection("linear|soft-gating|identity"),
+                          "Skip connection around the spectral convolution: linear (1x1 map), "
+                          "soft-gating (per-channel weight) or identity.");
+        prm.declare_entry("channel_mlp_skip",
+                          "soft-gating",
+                          Patterns::Selection("linear|soft-gating|identity"),
+                          "Skip connection around the channel MLP of each block.");
+        prm.declare_entry("norm",
+                          "none",
+                          Patterns::Selection("none|group_norm"),
+                          "Normalisation in the blocks: none, or group_norm (GroupNorm with one "
+                          "group).");
+        prm.declare_entry("positional_embedding",
+                          "grid",
+                          Patterns::Selection("grid|none"),
+                          "grid appends the d coordinates x_j in [0, 1) as input channels.");
+        prm.declare_entry("domain_padding",
+                          "0",
+                          Patterns::Double(0, 1),
+                          "Fraction of each spatial size padded with zeros before the blocks "
+                          "(for non-periodic data); 0 turns padding off.");
+        prm.declare_entry("domain_padding_mode",
+                          "one-sided",
+                          Patterns::Selection("one-sided|symmetric"),
+                          "Pad at the end of each axis (one-sided) or at both ends (symmetric).");
+        prm.leave_subsection();
+        prm.leave_subsection();
+      }
+
+      void
+      declare_precision(ParameterHandler &prm)
+      {
+        prm.enter_subsection("Precision");
+        prm.declare_entry("Spectral precision",
+                          "full",
+                          Patterns::Selection("full|mixed|half"),
+                          "Precision of the Fourier layers (Tu et al. 2024): full (float32 FFT "
+                          "and contraction), mixed (float32 FFT, contraction and inverse FFT in "
+                          "the reduced type), half (FFT, contraction and inverse FFT in the "
+                          "reduced type; emulated on CPU by rounding the FFT's input and output).");
+        prm.declare_entry("Reduced type",
+                          "auto",
+                          Patterns::Selection("auto|float16|bfloat16"),
+                          "The reduced floating point type; auto is float16 on CUDA and "
+                          "bfloat16 on CPU.");
+        prm.declare_entry("Stabilizer",
+                          "none",
+                          Patterns::Selection("none|tanh"),
+                          "Pre-activation of the spectral branch's input: tanh bounds the FFT "
+                          "input (recommended with mixed and half).");
+        prm.declare_entry("Autocast",
+                          "false",
+                          Patterns::Bool(),
+                          "Run lifting, projection, skips and channel MLPs in the reduced type.");
+        prm.leave_subsection();
+      }
+
+      void
+      declare_data(ParameterHandler &prm)
+      {
+        prm.enter_subsection("Data");
+        prm.declare_entry("Training file",
+                          "",
+                          Patterns::FileName(Patterns::FileName::input),
+                          "The training data: a .pt file written by torch.save holding a dict of "
+                          "tensors (neuraloperator's format). A relative path is resolved against "
+                          "the directory of this parameter file. Needed unless only evaluating "
+                          "(Epochs = 0 with Resume from).");
+        prm.declare_entry("Test files",
+                          "",
+                          Patterns::Map(Patterns::Anything(), Patterns::Anything()),
+                          "Named test sets, 'name: path' pairs separated by commas, e.g. "
+                          "'16: ../data/darcy_test_16.pt, 32: ../data/darcy_test_32.pt'. Relative "
+                          "paths are resolved against the directory of this parameter file. Each "
+                          "set is evaluated after every epoch (relative L2 and H1 errors in "
+                          "physical units).");
+        prm.declare_entry("Input key",
+                          "x",
+                          Patterns::Anything(),
+                          "Key of the input tensor in the .pt dict.");
+        prm.declare_entry("Output key",
+                          "y",
+                          Patterns::Anything(),
+                          "Key of the output tensor in the .pt dict.");
+        prm.declare_entry("Training samples",
+                          "0",
+                          Patterns::Integer(0),
+                          "Use the first this many training samples; 0 uses all.");
+        prm.declare_entry("Encode input",
+                          "false",
+                          Patterns::Bool(),
+                          "Normalise the input channels to zero mean and unit variance over the "
+                          "training data (UnitGaussianNormalizer).");
+        prm.declare_entry("Encode output",
+                          "true",
+                          Patterns::Bool(),
+                          "Normalise the output channels likewise; the training loss is then "
+                          "computed on normalised outputs, test errors always in physical units.");
+        prm.leave_subsection();
+      }
+
+      void
+      declare_training(ParameterHandler &prm)
+      {
+        prm.enter_subsection("Training");
+        prm.declare_entry("Epochs",
+                          "20",
+                          Patterns::Integer(0),
+                          "Total number of epochs; a resumed run continues up to this number. "
+                          "0 with Resume from only evaluates the checkpoint.");
+        prm.declare_entry("Batch size", "32", Patterns::Integer(1), "Samples per optimiser step.");
+        prm.declare_entry("Learning rate",
+                          "8e-3",
+                          Patterns::Double(0),
+                          "Initial learning rate of AdamW.");
+        prm.declare_entry("Weight decay",
+                          "1e-4",
+                          Patterns::Double(0),
+                          "Decoupled weight decay of AdamW.");
+        prm.declare_entry("Scheduler",
+                          "cosine",
+                          Patterns::Selection("none|step|cosine"),
+                          "Learning-rate schedule per epoch: none; step (multiply by Scheduler "
+                          "gamma every Scheduler step size epochs, StepLR); cosine (cosine "
+                          "annealing to 0 over Scheduler T_max epochs, CosineAnnealingLR).");
+        prm.declare_entry("Scheduler step size",
+                          "100",
+                          Patterns::Integer(1),
+                          "Epochs between learning-rate reductions of the step schedule.");
+        prm.declare_entry("Scheduler gamma",
+                          "0.5",
+                          Patterns::Double(0),
+                          "Factor of each reduction of the step schedule.");
+        prm.declare_entry("Scheduler T_max",
+                          "30",
+                          Patterns::Integer(1),
+                          "Half period, in epochs, of the cosine schedule.");
+        prm.declare_entry("Training loss",
+                          "h1",
+                          Patterns::Selection("h1|l2"),
+                          "The relative loss minimised: h1 (relative H1 norm, with periodic "
+                          "central differences) or l2 (relative L2 norm).");
+        prm.declare_entry("Gradient clipping",
+                          "0",
+                          Patterns::Double(0),
+                          "Maximal global L2 norm of the gradient; 0 turns clipping off.");
+        prm.declare_entry("Seed",
+                          "0",
+                          Patterns::Integer(0),
+                          "Seed of the model's initialisation and of the shuffling (epoch e "
+                          "shuffles with Seed + e).");
+        prm.declare_entry("Max non-finite steps",
+                          "3",
+                          Patterns::Integer(1),
+                          "Consecutive steps with a non-finite loss or gradient (each skipped) "
+                          "after which the precision is raised: half -> mixed -> full -> "
+                          "autocast off; at full precision without autocast training stops.");
+        prm.declare_entry("Checkpoint every",
+                          "1",
+                          Patterns::Integer(0),
+                          "Write the checkpoint every this many epochs (and after the last); 0: "
+                          "only after the last.");
+        prm.declare_entry("Resume from",
+                          "",
+                          Patterns::DirectoryName(),
+                          "A checkpoint directory to continue from (model, optimiser, counters, "
+                          "normalisers and precision come from it; the Surrogate and Precision "
+                          "subsections are then not used); empty starts afresh. A relative path "
+                          "is resolved against the directory of this parameter file.");
+        prm.leave_subsection();
+      }
+    } // namespace
+
+    void
+    declare_train_parameters(ParameterHandler &prm)
+    {
+      prm.declare_entry("Output directory",
+                        "output",
+                        Patterns::DirectoryName(),
+                        "Where checkpoint/, history.csv and summary.json are written; a relative "
+                        "path is relative to the working directory. `mpno train --output DIR` "
+                        "overrides it.");
+      prm.declare_entry("Number of threads",
+                        "1",
+                        Patterns::Integer(1),
+                        "LibTorch intra-op threads (1 is fastest for small grids).");
+      declare_surrogate(prm);
+      declare_precision(prm);
+      declare_data(prm);
+      declare_training(prm);
+    }
+
+    void
+    parse_parameter_file(ParameterHandler &prm, const fs::path &file)
+    {
+      if (!fs::is_regular_file(file))
+        throw UserError("parameter file '" + file.string() + "' does not exist");
+      try
+        {
+          prm.parse_input(file.string());
+        }
+      catch (const dealii::ExceptionBase &error)
+        {
+          // print_info() is the message alone, without deal.II's stack trace.
+          std::ostringstream message;
+          error.print_info(message);
+          std::string text = message.str();
+          while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+            text.pop_back();
+          throw UserError("in parameter file '" + file.string() + "':\n" + text);
+        }
+    }
+
+    fs::path
+    resolve_path(const std::string &value, const fs::path &parameter_file)
+    {
+      const fs::path path(value);
+      if (path.is_absolute() || value.empty())
+        return path;
+      return (parameter_file.parent_path() / path).lexically_normal();
+    }
+
+    std::vector<std::pair<std::string, std::string>>
+    parse_named_paths(const std::string &value, const std::string &entry, const fs::path &file)
+    {
+      const auto trim = [](const std::string &s) {
+        const auto begin = s.find_first_not_of(" \t");
+        if (begin == std::string::npos)
+          return std::string();
+        return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
+      };
+      const auto fail = [&](const std::string &why) {
+        throw UserError("in parameter file '" + file.string() + "', entry '" + entry + "': " + why);
+      };
+
+      std::vector<std::pair<std::string, std::string>> pairs;
+      std::set<std::string>                            names;
+      std::istringstream                               in(value);
+      std::string                                      item;
+      while (std::getline(in, item, ','))
+        {
+          if (trim(item).empty())
+            continue;
+          const auto colon = item.find(':');
+          if (colon == std::string::npos)
+            fail("'" + trim(item) + "' is not of the form 'name: path'");
+          const std::string name = trim(item.substr(0, colon));
+          const std::string path = trim(item.substr(colon + 1));
+          if (name.empty() || path.empty())
+            fail("'" + trim(item) + "' needs both a name and a path");
+          for (const char c : name)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+              fail("the name '" + name + "' may only contain letters, digits, '_', '-' and '.'");
+          if (!names.insert(name).second)
+            fail("the name '" + name + "' is given twice");
+          pairs.emplace_back(name, path);
+        }
+      return pairs;
+    }
+  } // namespace plugin
+} // namespace mpno
