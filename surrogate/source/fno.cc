@@ -3,7 +3,9 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <set>
 #include <sstream>
+#include <type_traits>
 #include <stdexcept>
 
 namespace mpno
@@ -20,6 +22,29 @@ namespace mpno
       for (const auto &choice : choices)
         list += (list.empty() ? "" : ", ") + choice;
       throw std::invalid_argument("FNO entry " + entry + ": expected one of " + list + ", got '" + value + "'");
+    }
+
+    /** The whole of @p value as an integer or a double; throws naming @p key otherwise. */
+    template <typename Number>
+    Number
+    parse_number(const std::string &key, const std::string &value)
+    {
+      std::size_t used = 0;
+      Number      number{};
+      try
+        {
+          if constexpr (std::is_integral_v<Number>)
+            number = std::stoll(value, &used);
+          else
+            number = std::stod(value, &used);
+        }
+      catch (const std::logic_error &)
+        {
+          used = 0;
+        }
+      if (used == 0 || value.find_first_not_of(" \t", used) != std::string::npos)
+        throw std::invalid_argument("FNO configuration: bad value '" + value + "' for key '" + key + "'");
+      return number;
     }
 
     std::string
@@ -82,8 +107,9 @@ namespace mpno
   FNOOptions
   FNOOptions::from_text(const std::string &text)
   {
-    FNOOptions         options;
-    std::istringstream in(text);
+    FNOOptions            options;
+    std::set<std::string> seen;
+    std::istringstream    in(text);
     std::string        line;
     while (std::getline(in, line))
       {
@@ -93,53 +119,49 @@ namespace mpno
         if (eq == std::string::npos)
           throw std::invalid_argument("FNO configuration: expected 'key = value', got '" + line + "'");
         const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
-        try
+        const auto integer = [&] { return parse_number<int64_t>(key, value); };
+        const auto real    = [&] { return parse_number<double>(key, value); };
+        if (key == "n_modes")
           {
-            if (key == "n_modes")
-              {
-                options.n_modes.clear();
-                std::istringstream list(value);
-                std::string        item;
-                while (std::getline(list, item, ','))
-                  options.n_modes.push_back(std::stoll(item));
-              }
-            else if (key == "in_channels")
-              options.in_channels = std::stoll(value);
-            else if (key == "out_channels")
-              options.out_channels = std::stoll(value);
-            else if (key == "hidden_channels")
-              options.hidden_channels = std::stoll(value);
-            else if (key == "n_layers")
-              options.n_layers = std::stoll(value);
-            else if (key == "lifting_channel_ratio")
-              options.lifting_channel_ratio = std::stod(value);
-            else if (key == "projection_channel_ratio")
-              options.projection_channel_ratio = std::stod(value);
-            else if (key == "channel_mlp_expansion")
-              options.channel_mlp_expansion = std::stod(value);
-            else if (key == "fno_skip")
-              options.fno_skip = value;
-            else if (key == "channel_mlp_skip")
-              options.channel_mlp_skip = value;
-            else if (key == "norm")
-              options.norm = value;
-            else if (key == "positional_embedding")
-              options.positional_embedding = value;
-            else if (key == "domain_padding")
-              options.domain_padding = std::stod(value);
-            else if (key == "domain_padding_mode")
-              options.domain_padding_mode = value;
-            else
-              throw std::invalid_argument("FNO configuration: unknown key '" + key + "'");
+            options.n_modes.clear();
+            std::istringstream list(value);
+            std::string        item;
+            while (std::getline(list, item, ','))
+              options.n_modes.push_back(parse_number<int64_t>(key, trim(item)));
           }
-        catch (const std::logic_error &error)
-          {
-            if (dynamic_cast<const std::invalid_argument *>(&error) && key != "n_modes" &&
-                std::string(error.what()).rfind("FNO", 0) == 0)
-              throw;
-            throw std::invalid_argument("FNO configuration: bad value '" + value + "' for key '" + key + "'");
-          }
+        else if (key == "in_channels")
+          options.in_channels = integer();
+        else if (key == "out_channels")
+          options.out_channels = integer();
+        else if (key == "hidden_channels")
+          options.hidden_channels = integer();
+        else if (key == "n_layers")
+          options.n_layers = integer();
+        else if (key == "lifting_channel_ratio")
+          options.lifting_channel_ratio = real();
+        else if (key == "projection_channel_ratio")
+          options.projection_channel_ratio = real();
+        else if (key == "channel_mlp_expansion")
+          options.channel_mlp_expansion = real();
+        else if (key == "fno_skip")
+          options.fno_skip = value;
+        else if (key == "channel_mlp_skip")
+          options.channel_mlp_skip = value;
+        else if (key == "norm")
+          options.norm = value;
+        else if (key == "positional_embedding")
+          options.positional_embedding = value;
+        else if (key == "domain_padding")
+          options.domain_padding = real();
+        else if (key == "domain_padding_mode")
+          options.domain_padding_mode = value;
+        else
+          throw std::invalid_argument("FNO configuration: unknown key '" + key + "'");
+        seen.insert(key);
       }
+    for (const char *key : {"n_modes", "in_channels", "out_channels", "hidden_channels", "n_layers"})
+      if (seen.count(key) == 0)
+        throw std::invalid_argument(std::string("FNO configuration: missing key '") + key + "'");
     options.validate();
     return options;
   }
@@ -211,6 +233,9 @@ namespace mpno
                                     ", n_1.. n_" + std::to_string(d) + "], got " + got.str());
       }
     const std::vector<int64_t> grid(x.sizes().begin() + 2, x.sizes().end());
+    // Refuse what the device cannot do before any work (the lifting would otherwise fail
+    // inside LibTorch on a float16 CPU GEMM); the spectral layers check their padded grid.
+    precision_->check_supported(x.device(), {});
     if (options_.positional_embedding == "grid")
       x = grid_embedding(x);
     x = lifting->forward(x.to(precision_->activation_dtype(x.device())));

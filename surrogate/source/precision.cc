@@ -157,7 +157,9 @@ namespace mpno
           break;
         case SpectralPrecision::mixed:
           out << " (float32 FFT, " << reduced << " contraction"
-              << (device.is_cuda() ? " and inverse FFT)" : ", inverse FFT output rounded to " + reduced + ")");
+              << (device.is_cuda() && reduced == "float16" ? " and inverse FFT)"
+                                                           : ", float32 inverse FFT with its output rounded to " +
+                                                               reduced + ")");
           break;
         case SpectralPrecision::half:
           if (emulates_half_fft(device))

@@ -151,12 +151,6 @@ namespace mpno
       bias.zero_();
   }
 
-  void
-  SpectralConvImpl::set_precision(std::shared_ptr<const PrecisionPolicy> precision)
-  {
-    precision_ = std::move(precision);
-  }
-
   torch::Tensor
   SpectralConvImpl::forward(const torch::Tensor &x, const std::vector<int64_t> &output_shape)
   {
@@ -175,8 +169,11 @@ namespace mpno
 
     const PrecisionPolicy &policy = *precision_;
     const torch::Device    device = x.device();
-    policy.check_supported(device, in_shape);
+    // A reduced FFT runs on the output grid (the inverse, mixed and half) and, for half,
+    // on the input grid too.
     policy.check_supported(device, out_shape);
+    if (policy.spectral_precision == SpectralPrecision::half)
+      policy.check_supported(device, in_shape);
     const torch::Dtype reduced  = policy.reduced_dtype(device);
     const bool         reduced_spectral = policy.spectral_precision != SpectralPrecision::full;
     const bool         half             = policy.spectral_precision == SpectralPrecision::half;

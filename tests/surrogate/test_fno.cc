@@ -97,8 +97,38 @@ TEST(FNO, VariantsRun)
       EXPECT_EQ(y.sizes(), torch::IntArrayRef({2, 3, 12, 8}));
       EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
     }
-  // soft-gating has one weight per channel, linear a matrix, identity none
-  EXPECT_EQ(FNO(small_options({4, 4}))->fno_blocks->fno_skips.size(), 2u);
+  // Domain padding changes what the spectral layers see. With the same total padding,
+  // "symmetric" is a circular shift of "one-sided", and every layer is shift-equivariant
+  // on the periodic padded grid: after unpadding both give the same output (here with
+  // an odd split, 1 + 2 of 3 cells, on the first axis).
+  const auto input  = torch::randn({2, 2, 12, 8});
+  auto       output = [&](const double padding, const std::string &mode) {
+    auto o                = options;
+    o.domain_padding      = padding;
+    o.domain_padding_mode = mode;
+    torch::manual_seed(5);
+    return FNO(o)->forward(input);
+  };
+  const auto none = output(0., "one-sided"), one_sided = output(0.25, "one-sided"),
+             symmetric = output(0.25, "symmetric");
+  EXPECT_GT((one_sided - none).abs().max().item<double>(), 1e-4);
+  EXPECT_LT((symmetric - one_sided).abs().max().item<double>(), 1e-5);
+
+  // Parameters per block: soft-gating one per channel, linear a matrix, identity none.
+  const auto skip_parameters = [](const std::string &kind) {
+    auto o     = small_options({4, 4});
+    o.fno_skip = kind;
+    int64_t n  = 0;
+    for (const auto &p : FNO(o)->named_parameters())
+      if (p.key().find("fno_skips") != std::string::npos)
+        n += p.value().numel();
+    return n;
+  };
+  EXPECT_EQ(skip_parameters("soft-gating"), 2 * 8);
+  EXPECT_EQ(skip_parameters("linear"), 2 * 8 * 8);
+  EXPECT_EQ(skip_parameters("identity"), 0);
+  // Spectral weights: n_layers x in x out x m_1 x (m_2/2+1) complex = 2 reals each.
+  EXPECT_EQ(FNO(small_options({4, 6}))->n_spectral_parameters(), 2 * 8 * 8 * 4 * 4 * 2);
   options.domain_padding = 1.5;
   EXPECT_THROW(FNO{options}, std::invalid_argument);
   options.domain_padding = 0;
@@ -130,6 +160,8 @@ TEST(FNO, ConfigurationRoundTripAndSaveLoadGiveIdenticalOutputs)
   EXPECT_THROW(make_neural_operator("gno", text, PrecisionPolicy{}), std::invalid_argument);
   EXPECT_THROW(FNOOptions::from_text("hidden_channels = many"), std::invalid_argument);
   EXPECT_THROW(FNOOptions::from_text("colour = blue"), std::invalid_argument);
+  EXPECT_THROW(FNOOptions::from_text("n_modes = 8abc, 8\n"), std::invalid_argument);
+  EXPECT_THROW(FNOOptions::from_text("n_modes = 8, 8\nin_channels = 1\n"), std::invalid_argument); // missing keys
 }
 
 TEST(FNO, ReducedPrecisionStaysWithinBoundOfFull)

@@ -13,15 +13,25 @@ using namespace mpno;
 
 namespace
 {
-  /** The kept frequencies of one axis in FFT order. */
+  /**
+   * The kept frequencies of one axis, derived independently of kept_modes(): on a
+   * non-last axis neuraloperator keeps the centred block k in [-m/2, m/2 + m%2) of the
+   * fftshifted spectrum, of which a grid of n points resolves k in [-floor(n/2),
+   * ceil(n/2)); the real-to-complex last axis keeps k in [0, m/2] and resolves [0, n/2].
+   */
   std::vector<int64_t>
-  frequencies(const KeptModes &kept)
+  frequencies(const int64_t n, const int64_t m, const bool last)
   {
     std::vector<int64_t> k;
-    for (int64_t i = 0; i < kept.n_positive; ++i)
-      k.push_back(i);
-    for (int64_t i = kept.n_negative; i > 0; --i)
-      k.push_back(-i);
+    if (last)
+      {
+        for (int64_t f = 0; f <= std::min(m / 2, n / 2); ++f)
+          k.push_back(f);
+        return k;
+      }
+    for (int64_t f = -m / 2; f < m / 2 + m % 2; ++f)
+      if (f >= -(n / 2) && f < n - n / 2)
+        k.push_back(f);
     return k;
   }
 
@@ -49,7 +59,7 @@ namespace
     std::vector<int64_t> in_shape(x.sizes().begin() + 2, x.sizes().end());
     std::vector<std::vector<int64_t>> freqs(d);
     for (int64_t j = 0; j < d; ++j)
-      freqs[j] = frequencies(kept_modes(std::min(in_shape[j], out_shape[j]), m[j], j == d - 1));
+      freqs[j] = frequencies(std::min(in_shape[j], out_shape[j]), m[j], j == d - 1);
 
     const auto xd = x.to(torch::kDouble).contiguous();
     const auto w  = conv.weight.to(torch::kDouble).contiguous();
@@ -263,6 +273,62 @@ TEST(SpectralConv, GradientsMatchFiniteDifferences)
     check(conv->weight, grad_w, index);
   for (const int64_t index : {0, 9, 33, 70, 95})
     check(x, grad_x, index);
+}
+
+namespace
+{
+  /**
+   * The same layer written with LibTorch's own full-spectrum transforms and autograd:
+   * rfftn, the kept block picked by index from the full spectrum, a complex einsum, a
+   * zero-filled full spectrum and irfftn. Used to check the custom backward of the
+   * truncated real FFT, including the Nyquist bin and odd last axes.
+   */
+  torch::Tensor
+  reference_2d(const torch::Tensor &x, const torch::Tensor &weight, const std::vector<int64_t> &m)
+  {
+    const int64_t n1 = x.size(2), n2 = x.size(3);
+    std::vector<int64_t> rows, weight_rows;
+    for (const int64_t k : frequencies(n1, m[0], false))
+      {
+        rows.push_back(k >= 0 ? k : n1 + k);
+        weight_rows.push_back(k >= 0 ? k : m[0] + k);
+      }
+    const int64_t n_cols  = static_cast<int64_t>(frequencies(n2, m[1], true).size());
+    const auto    row_idx = torch::tensor(rows);
+    const auto    X = torch::fft::rfftn(x, c10::nullopt, std::vector<int64_t>{2, 3}, "forward")
+                     .index_select(2, row_idx)
+                     .narrow(3, 0, n_cols);
+    const auto W = torch::view_as_complex(weight.index_select(2, torch::tensor(weight_rows)).narrow(3, 0, n_cols).contiguous());
+    const auto Y = torch::einsum("bixy,ioxy->boxy", {X, W});
+    auto full = torch::zeros({x.size(0), W.size(1), n1, n2 / 2 + 1}, Y.options());
+    full.index_put_({torch::indexing::Slice(), torch::indexing::Slice(), row_idx, torch::indexing::Slice(0, n_cols)},
+                    Y);
+    return torch::fft::irfftn(full, std::vector<int64_t>{n1, n2}, std::vector<int64_t>{2, 3}, "forward");
+  }
+} // namespace
+
+TEST(SpectralConv, BackwardMatchesLibTorchAutogradWithNyquistAndOddAxes)
+{
+  torch::manual_seed(13);
+  for (const auto &[grid, modes] : std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>>{
+         {{8, 6}, {8, 6}}, {{8, 7}, {8, 8}}, {{9, 10}, {9, 10}}, {{12, 16}, {6, 8}}})
+    {
+      SpectralConv conv(SpectralConvOptions(2, 3, modes).bias(false));
+      auto         x = torch::randn({2, 2, grid[0], grid[1]}).requires_grad_(true);
+      const auto   r = torch::randn({2, 3, grid[0], grid[1]});
+      (conv->forward(x) * r).sum().backward();
+      const auto gx = x.grad().clone(), gw = conv->weight.grad().clone();
+      x.grad().zero_();
+      conv->weight.grad().zero_();
+      const auto expected = reference_2d(x, conv->weight, modes);
+      EXPECT_LT((expected - conv->forward(x)).abs().max().item<double>(), 1e-5);
+      (expected * r).sum().backward();
+      EXPECT_LT((x.grad() - gx).abs().max().item<double>(), 1e-5 * std::max(1., gx.abs().max().item<double>()))
+        << "grid " << torch::IntArrayRef(grid);
+      EXPECT_LT((conv->weight.grad() - gw).abs().max().item<double>(),
+                1e-5 * std::max(1., gw.abs().max().item<double>()))
+        << "grid " << torch::IntArrayRef(grid);
+    }
 }
 
 TEST(SpectralConv, ReducedContractionWithinBound)

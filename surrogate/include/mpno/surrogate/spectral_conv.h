@@ -97,10 +97,6 @@ namespace mpno
     void
     reset_parameters();
 
-    /** Replace the precision policy (shared with the owning model). */
-    void
-    set_precision(std::shared_ptr<const PrecisionPolicy> precision);
-
     const SpectralConvOptions &
     options() const
     {
