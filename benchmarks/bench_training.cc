@@ -1,11 +1,14 @@
 // Training throughput and peak memory of the FNO per precision mode, on synthetic data.
 //
 //   bench_training --grid 128 --precision full,mixed [--hidden 64 --modes 16 --layers 4
-//                  --batch 8 --in-channels 1 --steps 10 --warmup 2 --threads 1]
+//                  --batch 8 --in-channels 1 --steps 10 --warmup 2 --threads 1
+//                  --device cpu|cuda]
 //
 // Each precision in the comma-separated list runs in its own child process, so that
 // each reports its own peak resident set size; each prints one JSON line with the
-// configuration, samples_per_second, seconds_per_step and peak_rss_mb.
+// configuration, samples_per_second, seconds_per_step and peak_rss_mb. The peak memory
+// is the host's resident set size ("peak_memory": "host RSS"): LibTorch 1.13's C++ API
+// has no peak-GPU-memory query, so on CUDA the device memory is not measured.
 //
 // Presets (design.md "Precision policy"): full = float32 everywhere; mixed = float32
 // FFT, bfloat16 contraction, tanh stabilizer, autocast; half = as mixed with the
@@ -13,6 +16,7 @@
 #include <mpno/surrogate/fno.h>
 #include <mpno/surrogate/losses.h>
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <sys/resource.h>
@@ -36,16 +40,22 @@ namespace
     std::string precisions = "full,mixed";
     std::string autocast   = "preset";
     std::string stabilizer = "preset";
+    std::string device     = "cpu";
   };
 
   Config
   parse(int argc, char **argv)
   {
-    Config                                          c;
-    const std::map<std::string, int64_t Config::*> integers = {
-      {"--grid", &Config::grid},       {"--hidden", &Config::hidden}, {"--modes", &Config::modes},
-      {"--layers", &Config::layers},   {"--batch", &Config::batch},   {"--in-channels", &Config::in_channels},
-      {"--steps", &Config::steps},     {"--warmup", &Config::warmup}, {"--threads", &Config::threads}};
+    Config                                         c;
+    const std::map<std::string, int64_t Config::*> integers = {{"--grid", &Config::grid},
+                                                               {"--hidden", &Config::hidden},
+                                                               {"--modes", &Config::modes},
+                                                               {"--layers", &Config::layers},
+                                                               {"--batch", &Config::batch},
+                                                               {"--in-channels", &Config::in_channels},
+                                                               {"--steps", &Config::steps},
+                                                               {"--warmup", &Config::warmup},
+                                                               {"--threads", &Config::threads}};
     for (int i = 1; i < argc; ++i)
       {
         const std::string key = argv[i];
@@ -53,7 +63,8 @@ namespace
           {
             std::cout << "usage: bench_training [--grid N] [--precision full,mixed,half] [--hidden C] [--modes M]\n"
                          "                      [--layers L] [--batch B] [--in-channels C] [--steps S] [--warmup W]\n"
-                         "                      [--threads T] [--autocast on|off] [--stabilizer none|tanh]\n";
+                         "                      [--threads T] [--autocast on|off] [--stabilizer none|tanh]\n"
+                         "                      [--device cpu|cuda]\n";
             std::exit(0);
           }
         if (i + 1 >= argc)
@@ -67,6 +78,14 @@ namespace
           c.autocast = value;
         else if (key == "--stabilizer")
           c.stabilizer = value;
+        else if (key == "--device")
+          {
+            if (value != "cpu" && value != "cuda")
+              throw std::invalid_argument("--device must be cpu or cuda, got '" + value + "'");
+            if (value == "cuda" && !torch::cuda::is_available())
+              throw std::invalid_argument("--device cuda: CUDA is not available to LibTorch");
+            c.device = value;
+          }
         else
           throw std::invalid_argument("unknown option " + key + " (see --help)");
       }
@@ -79,9 +98,9 @@ namespace
     mpno::PrecisionPolicy p;
     p.spectral_precision = mpno::parse_spectral_precision(name);
     const bool reduced   = p.spectral_precision != mpno::SpectralPrecision::full;
-    p.stabilizer = c.stabilizer == "preset" ? (reduced ? mpno::Stabilizer::tanh : mpno::Stabilizer::none)
-                                            : mpno::parse_stabilizer(c.stabilizer);
-    p.autocast   = c.autocast == "preset" ? reduced : c.autocast == "on";
+    p.stabilizer         = c.stabilizer == "preset" ? (reduced ? mpno::Stabilizer::tanh : mpno::Stabilizer::none) :
+                                                      mpno::parse_stabilizer(c.stabilizer);
+    p.autocast           = c.autocast == "preset" ? reduced : c.autocast == "on";
     return p;
   }
 
@@ -90,7 +109,9 @@ namespace
   {
     torch::set_num_threads(static_cast<int>(c.threads));
     torch::manual_seed(0);
-    const auto precision = preset(precision_name, c);
+    const auto          precision = preset(precision_name, c);
+    const torch::Device device(c.device == "cuda" ? torch::kCUDA : torch::kCPU);
+    precision.check_supported(device, {c.grid, c.grid});
 
     mpno::FNOOptions options;
     options.n_modes         = {c.modes, c.modes};
@@ -99,12 +120,17 @@ namespace
     options.hidden_channels = c.hidden;
     options.n_layers        = c.layers;
     auto model              = std::make_shared<mpno::FNOImpl>(options, precision);
+    model->to(device);
     torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(1e-4));
     const mpno::H1Loss  loss(2);
 
-    const auto x = torch::randn({c.batch, c.in_channels, c.grid, c.grid});
-    const auto y = torch::randn({c.batch, 1, c.grid, c.grid});
-    auto       step = [&] {
+    const auto x    = torch::randn({c.batch, c.in_channels, c.grid, c.grid}).to(device);
+    const auto y    = torch::randn({c.batch, 1, c.grid, c.grid}).to(device);
+    const auto sync = [&] {
+      if (device.is_cuda())
+        torch::cuda::synchronize();
+    };
+    auto step = [&] {
       optimizer.zero_grad();
       auto l = loss(model->forward(x), y);
       l.backward();
@@ -112,21 +138,24 @@ namespace
     };
     for (int64_t s = 0; s < c.warmup; ++s)
       step();
+    sync();
     const auto start = std::chrono::steady_clock::now();
     for (int64_t s = 0; s < c.steps; ++s)
       step();
+    sync();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     std::ostringstream json;
-    json << "{\"benchmark\": \"bench_training\", \"model\": \"fno\", \"grid\": " << c.grid
-         << ", \"precision\": \"" << precision_name << "\", \"policy\": \"" << precision.describe(torch::kCPU)
-         << "\", \"hidden\": " << c.hidden << ", \"modes\": " << c.modes << ", \"layers\": " << c.layers
-         << ", \"batch\": " << c.batch << ", \"in_channels\": " << c.in_channels << ", \"threads\": " << c.threads
-         << ", \"steps\": " << c.steps << ", \"seconds_per_step\": " << seconds / static_cast<double>(c.steps)
+    json << "{\"benchmark\": \"bench_training\", \"model\": \"fno\", \"grid\": " << c.grid << ", \"device\": \""
+         << device.str() << "\", \"precision\": \"" << precision_name << "\", \"policy\": \""
+         << precision.describe(device) << "\", \"hidden\": " << c.hidden << ", \"modes\": " << c.modes
+         << ", \"layers\": " << c.layers << ", \"batch\": " << c.batch << ", \"in_channels\": " << c.in_channels
+         << ", \"threads\": " << c.threads << ", \"steps\": " << c.steps
+         << ", \"seconds_per_step\": " << seconds / static_cast<double>(c.steps)
          << ", \"samples_per_second\": " << static_cast<double>(c.steps * c.batch) / seconds
-         << ", \"peak_rss_mb\": " << static_cast<double>(usage.ru_maxrss) / 1024. << "}";
+         << ", \"peak_rss_mb\": " << static_cast<double>(usage.ru_maxrss) / 1024. << ", \"peak_memory\": \"host RSS\"}";
     std::cout << json.str() << std::endl;
   }
 } // namespace

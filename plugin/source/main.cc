@@ -1,8 +1,10 @@
-// The `mpno` program: `mpno train FILE.prm [--output DIR]`, `mpno print-parameters`,
-// `mpno --help`. Errors are printed as one message (no stack trace) with exit code 1.
+// The `mpno` program: `mpno train FILE.prm [--output DIR]`, `mpno evaluate FILE.prm
+// [--output DIR]`, `mpno print-parameters`, `mpno --help`. Errors are printed as one message (no stack trace) with exit
+// code 1.
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/mpi.h>
 
+#include <mpno/plugin/evaluate_command.h>
 #include <mpno/plugin/parameters.h>
 #include <mpno/plugin/train_command.h>
 
@@ -16,19 +18,25 @@ namespace
   print_usage(std::ostream &out)
   {
     out << "Usage:\n"
-        << "  mpno train FILE.prm [--output DIR]   train (or evaluate) the surrogate described\n"
-        << "                                       by FILE.prm; writes DIR/checkpoint/,\n"
-        << "                                       DIR/history.csv and DIR/summary.json\n"
-        << "  mpno print-parameters                print every parameter of `train` with its\n"
-        << "                                       default, pattern and documentation\n"
-        << "  mpno --help                          this text\n"
+        << "  mpno train FILE.prm [--output DIR]     train (or continue) the surrogate described\n"
+        << "                                         by FILE.prm; writes DIR/checkpoint/,\n"
+        << "                                         DIR/history.csv and DIR/summary.json\n"
+        << "  mpno evaluate FILE.prm [--output DIR]  evaluate the checkpoint named by the entry\n"
+        << "                                         `Checkpoint` (default DIR/checkpoint) on\n"
+        << "                                         `Data/Test files`; writes DIR/summary.json\n"
+        << "  mpno print-parameters                  print every parameter with its default,\n"
+        << "                                         pattern and documentation\n"
+        << "  mpno --help                            this text\n"
         << "\n"
         << "Relative data paths in FILE.prm are resolved against the directory of FILE.prm;\n"
         << "`Output directory` and --output against the working directory.\n";
   }
 
+  /** `mpno COMMAND FILE.prm [--output DIR]`: parse the arguments and run @p run. */
   int
-  train(const std::vector<std::string> &args)
+  run_with_parameter_file(const std::string              &command,
+                          const std::vector<std::string> &args,
+                          void (*run)(const std::filesystem::path &, const std::string &, std::ostream &))
   {
     std::string parameter_file, output;
     for (std::size_t i = 0; i < args.size(); ++i)
@@ -52,12 +60,12 @@ namespace
         else if (parameter_file.empty())
           parameter_file = arg;
         else
-          throw mpno::plugin::UserError("mpno train takes one parameter file, got '" +
-                                        parameter_file + "' and '" + arg + "'");
+          throw mpno::plugin::UserError("mpno " + command + " takes one parameter file, got '" + parameter_file +
+                                        "' and '" + arg + "'");
       }
     if (parameter_file.empty())
-      throw mpno::plugin::UserError("mpno train needs a parameter file (see mpno --help)");
-    mpno::plugin::run_train_command(parameter_file, output, std::cout);
+      throw mpno::plugin::UserError("mpno " + command + " needs a parameter file (see mpno --help)");
+    run(parameter_file, output, std::cout);
     return 0;
   }
 } // namespace
@@ -82,7 +90,9 @@ main(int argc, char **argv)
           return 0;
         }
       if (command == "train")
-        return train({args.begin() + 1, args.end()});
+        return run_with_parameter_file(command, {args.begin() + 1, args.end()}, mpno::plugin::run_train_command);
+      if (command == "evaluate")
+        return run_with_parameter_file(command, {args.begin() + 1, args.end()}, mpno::plugin::run_evaluate_command);
       if (command == "print-parameters")
         {
           mpno::plugin::print_train_parameters(std::cout);

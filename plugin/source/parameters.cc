@@ -3,7 +3,9 @@
 #include <deal.II/base/patterns.h>
 
 #include <mpno/plugin/parameters.h>
+#include <mpno/surrogate/io_utils.h>
 
+#include <cctype>
 #include <set>
 #include <sstream>
 
@@ -33,24 +35,23 @@ namespace mpno
                           Patterns::List(Patterns::Integer(1), 1, 3),
                           "Fourier modes kept per spatial dimension; the number of entries is the "
                           "spatial dimension of the data (1 to 3).");
-        prm.declare_entry("hidden_channels",
-                          "64",
-                          Patterns::Integer(1),
-                          "Width (channels) of the Fourier blocks.");
+        prm.declare_entry("hidden_channels", "64", Patterns::Integer(1), "Width (channels) of the Fourier blocks.");
         prm.declare_entry("n_layers", "4", Patterns::Integer(1), "Number of Fourier blocks.");
         prm.declare_entry("lifting_channel_ratio",
                           "2",
                           Patterns::Double(0),
-                          "Hidden width of the lifting channel MLP relative to hidden_channels.");
+                          "Hidden width of the lifting channel MLP relative to hidden_channels; "
+                          "must be > 0.");
         prm.declare_entry("projection_channel_ratio",
                           "2",
                           Patterns::Double(0),
-                          "Hidden width of the projection channel MLP relative to hidden_channels.");
+                          "Hidden width of the projection channel MLP relative to hidden_channels; "
+                          "must be > 0.");
         prm.declare_entry("channel_mlp_expansion",
                           "0.5",
                           Patterns::Double(0),
                           "Hidden width of the channel MLP in each block relative to "
-                          "hidden_channels.");
+                          "hidden_channels; must be > 0.");
         prm.declare_entry("fno_skip",
                           "linear",
                           Patterns::Selection("linear|soft-gating|identity"),
@@ -73,7 +74,7 @@ namespace mpno
                           "0",
                           Patterns::Double(0, 1),
                           "Fraction of each spatial size padded with zeros before the blocks "
-                          "(for non-periodic data); 0 turns padding off.");
+                          "(for non-periodic data), in [0, 1); 0 turns padding off.");
         prm.declare_entry("domain_padding_mode",
                           "one-sided",
                           Patterns::Selection("one-sided|symmetric"),
@@ -92,12 +93,17 @@ namespace mpno
                           "Precision of the Fourier layers (Tu et al. 2024): full (float32 FFT "
                           "and contraction), mixed (float32 FFT, contraction and inverse FFT in "
                           "the reduced type), half (FFT, contraction and inverse FFT in the "
-                          "reduced type; emulated on CPU by rounding the FFT's input and output).");
+                          "reduced type). On CPU, LibTorch has no reduced-precision FFT: the "
+                          "inverse FFT runs in float32 with its output rounded to the reduced "
+                          "type, and half is emulated by also rounding the forward FFT's input "
+                          "and output. On CUDA, half needs power-of-two grid sizes.");
         prm.declare_entry("Reduced type",
                           "auto",
                           Patterns::Selection("auto|float16|bfloat16"),
                           "The reduced floating point type; auto is float16 on CUDA and "
-                          "bfloat16 on CPU.");
+                          "bfloat16 on CPU. float16 cannot run on CPU (no float16 matrix "
+                          "product there) and half needs float16 on CUDA (cuFFT has no bfloat16 "
+                          "transform): such combinations are refused.");
         prm.declare_entry("Stabilizer",
                           "none",
                           Patterns::Selection("none|tanh"),
@@ -119,24 +125,19 @@ namespace mpno
                           Patterns::FileName(Patterns::FileName::input),
                           "The training data: a .pt file written by torch.save holding a dict of "
                           "tensors (neuraloperator's format). A relative path is resolved against "
-                          "the directory of this parameter file. Needed unless only evaluating "
-                          "(Epochs = 0 with Resume from).");
+                          "the directory of this parameter file. Needed by `mpno train` unless "
+                          "it only evaluates (Epochs = 0 with Resume from); not used by `mpno "
+                          "evaluate`.");
         prm.declare_entry("Test files",
                           "",
                           Patterns::Map(Patterns::Anything(), Patterns::Anything()),
                           "Named test sets, 'name: path' pairs separated by commas, e.g. "
                           "'16: ../data/darcy_test_16.pt, 32: ../data/darcy_test_32.pt'. Relative "
                           "paths are resolved against the directory of this parameter file. Each "
-                          "set is evaluated after every epoch (relative L2 and H1 errors in "
-                          "physical units).");
-        prm.declare_entry("Input key",
-                          "x",
-                          Patterns::Anything(),
-                          "Key of the input tensor in the .pt dict.");
-        prm.declare_entry("Output key",
-                          "y",
-                          Patterns::Anything(),
-                          "Key of the output tensor in the .pt dict.");
+                          "set is evaluated after every epoch and by `mpno evaluate` (relative "
+                          "L2 and H1 errors in physical units).");
+        prm.declare_entry("Input key", "x", Patterns::Anything(), "Key of the input tensor in the .pt dict.");
+        prm.declare_entry("Output key", "y", Patterns::Anything(), "Key of the output tensor in the .pt dict.");
         prm.declare_entry("Training samples",
                           "0",
                           Patterns::Integer(0),
@@ -164,14 +165,8 @@ namespace mpno
                           "Total number of epochs; a resumed run continues up to this number. "
                           "0 with Resume from only evaluates the checkpoint.");
         prm.declare_entry("Batch size", "32", Patterns::Integer(1), "Samples per optimiser step.");
-        prm.declare_entry("Learning rate",
-                          "8e-3",
-                          Patterns::Double(0),
-                          "Initial learning rate of AdamW.");
-        prm.declare_entry("Weight decay",
-                          "1e-4",
-                          Patterns::Double(0),
-                          "Decoupled weight decay of AdamW.");
+        prm.declare_entry("Learning rate", "8e-3", Patterns::Double(0), "Initial learning rate of AdamW; must be > 0.");
+        prm.declare_entry("Weight decay", "1e-4", Patterns::Double(0), "Decoupled weight decay of AdamW.");
         prm.declare_entry("Scheduler",
                           "cosine",
                           Patterns::Selection("none|step|cosine"),
@@ -185,7 +180,7 @@ namespace mpno
         prm.declare_entry("Scheduler gamma",
                           "0.5",
                           Patterns::Double(0),
-                          "Factor of each reduction of the step schedule.");
+                          "Factor of each reduction of the step schedule; must be > 0.");
         prm.declare_entry("Scheduler T_max",
                           "30",
                           Patterns::Integer(1),
@@ -233,12 +228,26 @@ namespace mpno
                         "output",
                         Patterns::DirectoryName(),
                         "Where checkpoint/, history.csv and summary.json are written; a relative "
-                        "path is relative to the working directory. `mpno train --output DIR` "
-                        "overrides it.");
+                        "path is relative to the working directory. `--output DIR` of `mpno "
+                        "train` and `mpno evaluate` overrides it.");
       prm.declare_entry("Number of threads",
                         "1",
                         Patterns::Integer(1),
                         "LibTorch intra-op threads (1 is fastest for small grids).");
+      prm.declare_entry("Device",
+                        "auto",
+                        Patterns::Selection("auto|cpu|cuda"),
+                        "Where the model is trained or evaluated: cpu, cuda (the current CUDA "
+                        "device; refused when LibTorch has no CUDA device), or auto (cuda when "
+                        "available, else cpu). The data stay on the CPU; each batch is moved.");
+      prm.declare_entry("Checkpoint",
+                        "",
+                        Patterns::DirectoryName(),
+                        "The checkpoint directory that `mpno evaluate` reads (the model, its "
+                        "precision and normalisers; no Training subsection needed); empty: "
+                        "checkpoint/ in the output directory. A relative path is resolved "
+                        "against the directory of this parameter file. Not used by `mpno "
+                        "train`, which resumes from Training/Resume from.");
       declare_surrogate(prm);
       declare_precision(prm);
       declare_data(prm);
@@ -278,12 +287,7 @@ namespace mpno
     std::vector<std::pair<std::string, std::string>>
     parse_named_paths(const std::string &value, const std::string &entry, const fs::path &file)
     {
-      const auto trim = [](const std::string &s) {
-        const auto begin = s.find_first_not_of(" \t");
-        if (begin == std::string::npos)
-          return std::string();
-        return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-      };
+      using io::trim;
       const auto fail = [&](const std::string &why) {
         throw UserError("in parameter file '" + file.string() + "', entry '" + entry + "': " + why);
       };

@@ -1,11 +1,11 @@
+#include <mpno/surrogate/io_utils.h>
+
 #include "summary.h"
 
 #include <cmath>
-#include <fstream>
 #include <iomanip>
 #include <limits>
 #include <sstream>
-#include <stdexcept>
 #include <sys/resource.h>
 
 namespace mpno
@@ -44,8 +44,7 @@ namespace mpno
                 break;
               default:
                 if (static_cast<unsigned char>(c) < 0x20)
-                  out << "\\u" << std::hex << std::setw(4) << std::setfill('0')
-                      << static_cast<int>(c) << std::dec;
+                  out << "\\u" << std::hex << std::setw(4) << std::setfill('0') << static_cast<int>(c) << std::dec;
                 else
                   out << c;
             }
@@ -69,6 +68,8 @@ namespace mpno
     {
       std::ostringstream out;
       out << "{\n"
+          << "  \"command\": " << json_string(s.command) << ",\n"
+          << "  \"device\": " << json_string(s.device) << ",\n"
           << "  \"model\": " << json_string(s.model) << ",\n"
           << "  \"n_parameters\": " << s.n_parameters << ",\n"
           << "  \"precision\": " << json_string(s.precision) << ",\n"
@@ -80,8 +81,7 @@ namespace mpno
       bool first = true;
       for (const auto &[name, errors] : s.test_errors)
         {
-          out << (first ? "\n" : ",\n") << "    " << json_string(name)
-              << ": {\"l2\": " << json_number(errors.first)
+          out << (first ? "\n" : ",\n") << "    " << json_string(name) << ": {\"l2\": " << json_number(errors.first)
               << ", \"h1\": " << json_number(errors.second) << "}";
           first = false;
         }
@@ -99,16 +99,7 @@ namespace mpno
     void
     write_summary(const RunSummary &summary, const std::filesystem::path &file)
     {
-      std::filesystem::path temporary = file;
-      temporary += ".tmp";
-      {
-        std::ofstream out(temporary, std::ios::trunc);
-        out << to_json(summary);
-        out.flush();
-        if (!out)
-          throw std::runtime_error("cannot write '" + temporary.string() + "'");
-      }
-      std::filesystem::rename(temporary, file);
+      io::write_file_atomically(file, to_json(summary));
     }
   } // namespace plugin
 } // namespace mpno

@@ -10,19 +10,22 @@ namespace mpno
 {
   namespace plugin
   {
-    /** The machine-readable figures of a `mpno train` run (design.md "Files written"). */
+    /** The machine-readable figures of a `mpno train` or `mpno evaluate` run (design.md
+     *  "Files written"). */
     struct RunSummary
     {
+      std::string command = "train"; ///< "train" | "evaluate"
+      std::string device  = "cpu";   ///< torch::Device::str(), e.g. "cpu", "cuda"
       std::string model;
-      long long   n_parameters = 0; ///< real scalars; a complex weight counts twice
-      std::string precision;        ///< short label, e.g. "mixed+autocast"
-      std::string precision_policy; ///< PrecisionPolicy::describe()
+      long long   n_parameters = 0;  ///< real scalars
+      std::string precision;         ///< short label, e.g. "mixed+autocast"
+      std::string precision_policy;  ///< PrecisionPolicy::describe()
       long long   epochs        = 0; ///< epochs trained in total (checkpoint included)
       long long   skipped_steps = 0;
       double      train_loss    = 0.; ///< of the last epoch, mean per sample
       /** Per test set: relative L2 and H1 errors, mean over samples, physical units. */
       std::map<std::string, std::pair<double, double>> test_errors;
-      double      samples_per_second = 0.; ///< training throughput of this run's epochs
+      double      samples_per_second = 0.; ///< training throughput of this run's epochs (0: none)
       double      training_seconds   = 0.; ///< epochs of this run, evaluation included
       double      seconds            = 0.; ///< the whole command
       double      peak_rss_mb        = 0.;
@@ -38,7 +41,7 @@ namespace mpno
     std::string
     to_json(const RunSummary &summary);
 
-    /** Write to_json(summary) to @p file through a temporary file and a rename. */
+    /** Write to_json(summary) to @p file atomically (io::write_file_atomically). */
     void
     write_summary(const RunSummary &summary, const std::filesystem::path &file);
   } // namespace plugin

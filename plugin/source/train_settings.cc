@@ -5,44 +5,113 @@
 
 #include "train_settings.h"
 
+#include <torch/cuda.h>
+
+#include <sstream>
+
 namespace mpno
 {
   namespace plugin
   {
     namespace fs = std::filesystem;
 
+    namespace
+    {
+      /** `Device`: auto is cuda when LibTorch sees a CUDA device. */
+      torch::Device
+      read_device(const std::string &value, const fs::path &parameter_file)
+      {
+        const bool cuda_available = torch::cuda::is_available();
+        if (value == "cuda" && !cuda_available)
+          throw UserError("in parameter file '" + parameter_file.string() +
+                          "', entry 'Device' = cuda: CUDA is not available to LibTorch (a "
+                          "CPU-only build, or no visible GPU); use Device = cpu or auto");
+        if (value == "cuda" || (value == "auto" && cuda_available))
+          return torch::Device(torch::kCUDA);
+        return torch::Device(torch::kCPU);
+      }
+
+      void
+      read_fno(dealii::ParameterHandler &prm, FNOOptions &fno)
+      {
+        fno.n_modes.clear();
+        for (const int n : dealii::Utilities::string_to_int(dealii::Utilities::split_string_list(prm.get("n_modes"))))
+          fno.n_modes.push_back(n);
+        fno.hidden_channels          = prm.get_integer("hidden_channels");
+        fno.n_layers                 = prm.get_integer("n_layers");
+        fno.lifting_channel_ratio    = prm.get_double("lifting_channel_ratio");
+        fno.projection_channel_ratio = prm.get_double("projection_channel_ratio");
+        fno.channel_mlp_expansion    = prm.get_double("channel_mlp_expansion");
+        fno.fno_skip                 = prm.get("fno_skip");
+        fno.channel_mlp_skip         = prm.get("channel_mlp_skip");
+        fno.norm                     = prm.get("norm");
+        fno.positional_embedding     = prm.get("positional_embedding");
+        fno.domain_padding           = prm.get_double("domain_padding");
+        fno.domain_padding_mode      = prm.get("domain_padding_mode");
+      }
+
+      void
+      read_training(dealii::ParameterHandler &prm, TrainerOptions &t)
+      {
+        t.epochs              = prm.get_integer("Epochs");
+        t.batch_size          = prm.get_integer("Batch size");
+        t.learning_rate       = prm.get_double("Learning rate");
+        t.weight_decay        = prm.get_double("Weight decay");
+        t.scheduler           = prm.get("Scheduler");
+        t.step_size           = prm.get_integer("Scheduler step size");
+        t.gamma               = prm.get_double("Scheduler gamma");
+        t.t_max               = prm.get_integer("Scheduler T_max");
+        t.training_loss       = prm.get("Training loss");
+        t.gradient_clipping   = prm.get_double("Gradient clipping");
+        t.seed                = static_cast<uint64_t>(prm.get_integer("Seed"));
+        t.max_nonfinite_steps = prm.get_integer("Max non-finite steps");
+        t.checkpoint_every    = prm.get_integer("Checkpoint every");
+      }
+    } // namespace
+
+    void
+    check_precision_on_device(const PrecisionPolicy &precision,
+                              const torch::Device   &device,
+                              const std::string     &where,
+                              const fs::path        &parameter_file)
+    {
+      try
+        {
+          precision.check_supported(device, {});
+        }
+      catch (const std::invalid_argument &error)
+        {
+          throw UserError("in parameter file '" + parameter_file.string() + "', " + where +
+                          " (Spectral precision = " + to_string(precision.spectral_precision) +
+                          ", Reduced type = " + to_string(precision.reduced_type) +
+                          ", Autocast = " + (precision.autocast ? "true" : "false") + ", Device = " + device.str() +
+                          "): " + error.what());
+        }
+    }
+
     TrainSettings
     read_train_settings(dealii::ParameterHandler &prm,
                         const fs::path           &parameter_file,
-                        const std::string        &output_override)
+                        const std::string        &output_override,
+                        const Command             command)
     {
+      const auto fail = [&](const std::string &why) {
+        throw UserError("in parameter file '" + parameter_file.string() + "': " + why);
+      };
+
       TrainSettings s;
-      s.parameter_file = parameter_file;
-      s.output_directory =
-        output_override.empty() ? fs::path(prm.get("Output directory")) : fs::path(output_override);
+      s.parameter_file   = parameter_file;
+      s.output_directory = output_override.empty() ? fs::path(prm.get("Output directory")) : fs::path(output_override);
       if (s.output_directory.empty())
-        throw UserError("in parameter file '" + parameter_file.string() +
-                        "': entry 'Output directory' is empty");
-      s.threads = prm.get_integer("Number of threads");
+        fail("entry 'Output directory' is empty");
+      s.threads    = prm.get_integer("Number of threads");
+      s.device     = read_device(prm.get("Device"), parameter_file);
+      s.checkpoint = resolve_path(prm.get("Checkpoint"), parameter_file);
 
       prm.enter_subsection("Surrogate");
       s.model_name = prm.get("Model");
       prm.enter_subsection("FNO");
-      s.fno.n_modes.clear();
-      for (const int n : dealii::Utilities::string_to_int(
-             dealii::Utilities::split_string_list(prm.get("n_modes"))))
-        s.fno.n_modes.push_back(n);
-      s.fno.hidden_channels          = prm.get_integer("hidden_channels");
-      s.fno.n_layers                 = prm.get_integer("n_layers");
-      s.fno.lifting_channel_ratio    = prm.get_double("lifting_channel_ratio");
-      s.fno.projection_channel_ratio = prm.get_double("projection_channel_ratio");
-      s.fno.channel_mlp_expansion    = prm.get_double("channel_mlp_expansion");
-      s.fno.fno_skip                 = prm.get("fno_skip");
-      s.fno.channel_mlp_skip         = prm.get("channel_mlp_skip");
-      s.fno.norm                     = prm.get("norm");
-      s.fno.positional_embedding     = prm.get("positional_embedding");
-      s.fno.domain_padding           = prm.get_double("domain_padding");
-      s.fno.domain_padding_mode      = prm.get("domain_padding_mode");
+      read_fno(prm, s.fno);
       prm.leave_subsection();
       prm.leave_subsection();
 
@@ -55,8 +124,7 @@ namespace mpno
 
       prm.enter_subsection("Data");
       s.training_file = resolve_path(prm.get("Training file"), parameter_file);
-      for (const auto &[name, path] :
-           parse_named_paths(prm.get("Test files"), "Data/Test files", parameter_file))
+      for (const auto &[name, path] : parse_named_paths(prm.get("Test files"), "Data/Test files", parameter_file))
         s.test_files.emplace_back(name, resolve_path(path, parameter_file));
       s.input_key        = prm.get("Input key");
       s.output_key       = prm.get("Output key");
@@ -66,26 +134,33 @@ namespace mpno
       prm.leave_subsection();
 
       prm.enter_subsection("Training");
-      s.training.epochs              = prm.get_integer("Epochs");
-      s.training.batch_size          = prm.get_integer("Batch size");
-      s.training.learning_rate       = prm.get_double("Learning rate");
-      s.training.weight_decay        = prm.get_double("Weight decay");
-      s.training.scheduler           = prm.get("Scheduler");
-      s.training.step_size           = prm.get_integer("Scheduler step size");
-      s.training.gamma               = prm.get_double("Scheduler gamma");
-      s.training.t_max               = prm.get_integer("Scheduler T_max");
-      s.training.training_loss       = prm.get("Training loss");
-      s.training.gradient_clipping   = prm.get_double("Gradient clipping");
-      s.training.seed                = static_cast<uint64_t>(prm.get_integer("Seed"));
-      s.training.max_nonfinite_steps = prm.get_integer("Max non-finite steps");
-      s.training.checkpoint_every    = prm.get_integer("Checkpoint every");
-      s.resume_from                  = resolve_path(prm.get("Resume from"), parameter_file);
+      read_training(prm, s.training);
+      s.training.device = s.device;
+      s.resume_from     = resolve_path(prm.get("Resume from"), parameter_file);
       prm.leave_subsection();
 
-      // Combinations the patterns cannot see.
-      const auto fail = [&](const std::string &why) {
-        throw UserError("in parameter file '" + parameter_file.string() + "': " + why);
+      // Values the patterns admit but the entries forbid, named by entry.
+      const auto text = [](double value) {
+        std::ostringstream out;
+        out << value;
+        return out.str();
       };
+      const auto require_positive = [&](const std::string &entry, double value) {
+        if (!(value > 0.))
+          fail("entry '" + entry + "' must be > 0, got " + text(value));
+      };
+      require_positive("Surrogate/FNO/lifting_channel_ratio", s.fno.lifting_channel_ratio);
+      require_positive("Surrogate/FNO/projection_channel_ratio", s.fno.projection_channel_ratio);
+      require_positive("Surrogate/FNO/channel_mlp_expansion", s.fno.channel_mlp_expansion);
+      if (!(s.fno.domain_padding < 1.))
+        fail("entry 'Surrogate/FNO/domain_padding' must be < 1, got " + text(s.fno.domain_padding));
+      if (command == Command::train)
+        {
+          require_positive("Training/Learning rate", s.training.learning_rate);
+          require_positive("Training/Scheduler gamma", s.training.gamma);
+        }
+
+      // What validate() checks beyond that (a backstop: its messages name the option).
       try
         {
           s.fno.validate();
@@ -94,17 +169,26 @@ namespace mpno
         {
           fail(std::string("subsection Surrogate/FNO: ") + error.what());
         }
-      try
-        {
-          s.training.validate();
-        }
-      catch (const std::invalid_argument &error)
-        {
-          fail(std::string("subsection ") + error.what());
-        }
-      if (s.training_file.empty() && s.resume_from.empty())
+      if (command == Command::train)
+        try
+          {
+            s.training.validate();
+          }
+        catch (const std::invalid_argument &error)
+          {
+            fail(std::string("subsection ") + error.what());
+          }
+
+      // A precision the device cannot run (a resumed or evaluated model's precision
+      // comes from its checkpoint and is checked when it is loaded).
+      if (command == Command::train && s.resume_from.empty())
+        check_precision_on_device(s.precision, s.device, "entry 'Precision/Reduced type'", parameter_file);
+
+      if (command == Command::train && s.training_file.empty() && s.resume_from.empty())
         fail("entry 'Data/Training file' is empty (it may only be empty when evaluating a "
-             "checkpoint: Epochs = 0 with Resume from)");
+             "checkpoint: Epochs = 0 with Resume from, or mpno evaluate)");
+      if (command == Command::evaluate && s.test_files.empty())
+        fail("entry 'Data/Test files' is empty: mpno evaluate has nothing to evaluate");
       return s;
     }
   } // namespace plugin

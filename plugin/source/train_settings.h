@@ -1,8 +1,8 @@
 #pragma once
 
-// Internal to libmpno_plugin: the parsed parameters of `mpno train` as the surrogate
-// library's option structs. Includes LibTorch headers: a .cc that includes this must
-// include its deal.II headers first.
+// Internal to libmpno_plugin: the parsed parameters of `mpno train` and `mpno evaluate`
+// as the surrogate library's option structs. Includes LibTorch headers: a .cc that
+// includes this must include its deal.II headers first.
 
 #include <deal.II/base/parameter_handler.h>
 
@@ -19,37 +19,64 @@ namespace mpno
 {
   namespace plugin
   {
-    /** Everything `mpno train` reads from its parameter file. */
+    /** Which command reads the settings: each checks what it needs. */
+    enum class Command
+    {
+      train,
+      evaluate
+    };
+
+    /** Everything `mpno train` and `mpno evaluate` read from their parameter file. */
     struct TrainSettings
     {
       std::filesystem::path parameter_file;
       std::filesystem::path output_directory;
       int                   threads = 1;
+      /** `Device` resolved: auto is cuda when torch::cuda::is_available(). Also in
+       *  training.device. */
+      torch::Device device = torch::kCPU;
+      /** `Checkpoint` resolved; empty: output_directory / "checkpoint" (`mpno evaluate`). */
+      std::filesystem::path checkpoint;
 
       std::string     model_name;
       FNOOptions      fno; ///< in/out_channels are set from the data later
       PrecisionPolicy precision;
 
-      std::filesystem::path                                        training_file; ///< resolved
+      std::filesystem::path                                      training_file; ///< resolved
       std::vector<std::pair<std::string, std::filesystem::path>> test_files;    ///< resolved
-      std::string                                                  input_key;
-      std::string                                                  output_key;
-      int64_t                                                      training_samples = 0;
-      bool                                                         encode_input     = false;
-      bool                                                         encode_output    = true;
+      std::string                                                input_key;
+      std::string                                                output_key;
+      int64_t                                                    training_samples = 0;
+      bool                                                       encode_input     = false;
+      bool                                                       encode_output    = true;
 
       TrainerOptions        training;
       std::filesystem::path resume_from; ///< resolved; empty: start afresh
     };
 
     /**
-     * Read the declared and parsed @p prm. @p output_override replaces `Output
-     * directory` unless empty.
-     * @throws UserError naming the entry and the file for an invalid combination.
+     * Read the declared and parsed @p prm for @p command. @p output_override replaces
+     * `Output directory` unless empty.
+     * @throws UserError naming the entry and the file for an invalid combination: a
+     *   value the pattern admits but the entry forbids (e.g. Learning rate = 0), a
+     *   cuda Device without CUDA, a precision the device cannot run, no training file
+     *   for `train`.
      */
     TrainSettings
     read_train_settings(dealii::ParameterHandler    &prm,
                         const std::filesystem::path &parameter_file,
-                        const std::string           &output_override);
+                        const std::string           &output_override,
+                        Command                      command = Command::train);
+
+    /**
+     * @throws UserError naming @p where (e.g. "entry 'Precision/Reduced type'" or "the
+     *   checkpoint 'D'") and the parameter file if @p precision cannot run on @p device
+     *   (PrecisionPolicy::check_supported() with no grid yet).
+     */
+    void
+    check_precision_on_device(const PrecisionPolicy       &precision,
+                              const torch::Device         &device,
+                              const std::string           &where,
+                              const std::filesystem::path &parameter_file);
   } // namespace plugin
 } // namespace mpno

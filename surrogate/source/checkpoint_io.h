@@ -1,8 +1,9 @@
 #pragma once
 
 // Internal to libmpno_surrogate: the files of a checkpoint directory and of an
-// output directory (state.txt, history.csv), and the atomic write helpers that
-// trainer.cc uses. Not installed.
+// output directory (state.txt, history.csv), the atomic replacement of a checkpoint
+// directory, and the pieces that load_model() and Trainer::load_checkpoint() share.
+// Not installed.
 
 #include <mpno/surrogate/precision.h>
 #include <mpno/surrogate/trainer.h>
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -27,18 +29,12 @@ namespace mpno
     inline constexpr const char *history_file    = "history.csv";
 
     /**
-     * Write @p content to @p path through a temporary sibling file that is renamed
-     * into place, so a reader sees either the old or the new file, never a partial
-     * one. @throws std::runtime_error naming the path.
-     */
-    void
-    write_file_atomically(const std::filesystem::path &path, const std::string &content);
-
-    /**
      * Move the complete directory @p staged to @p target. An existing @p target is
      * exchanged atomically (renameat2 RENAME_EXCHANGE) where the file system allows
-     * it, otherwise moved aside first; the old one is removed only after the new one
-     * is in place. @throws std::runtime_error naming the paths.
+     * it, otherwise moved aside to `TARGET.old` first (find_checkpoint() falls back to
+     * it if a crash comes between the two renames); the old one is removed only after
+     * the new one is in place. Every file in @p staged and the directories involved are
+     * synced to disk first. @throws std::runtime_error naming the paths.
      */
     void
     replace_directory(const std::filesystem::path &staged, const std::filesystem::path &target);
@@ -48,11 +44,13 @@ namespace mpno
     require_file(const std::filesystem::path &directory, const std::string &file);
 
     /**
-     * The contents of state.txt: "key = value" lines, then a line "[model config]"
+     * The contents of state.txt: "key = value" lines (format = 1, model, precision.*,
+     * counters, normaliser flags, training.* options), then a line "[model config]"
      * followed verbatim by the model's config_text().
      */
     struct CheckpointState
     {
+      std::filesystem::path              file; ///< where it was read from, for messages
       std::string                        model_name;
       std::string                        model_config;
       PrecisionPolicy                    precision;
@@ -62,15 +60,40 @@ namespace mpno
     std::string
     format_state(const CheckpointState &state);
 
-    /** @throws std::runtime_error naming the file and the bad line or missing key. */
+    /**
+     * @throws std::runtime_error naming the file and the bad line, a missing key, a
+     *   `format` other than 1 or a boolean other than true / false.
+     */
     CheckpointState
     read_state(const std::filesystem::path &file);
 
-    /** The value of @p key; @throws std::runtime_error naming @p file and the key. */
+    /** The value of @p key; @throws std::runtime_error naming the state file and the key. */
     const std::string &
-    state_entry(const CheckpointState       &state,
-                const std::string           &key,
-                const std::filesystem::path &file);
+    state_entry(const CheckpointState &state, const std::string &key);
+
+    /** The entry @p key as an integer; @throws std::runtime_error if missing or malformed. */
+    int64_t
+    state_integer(const CheckpointState &state, const std::string &key);
+
+    /** The entry @p key as true / false; @throws std::runtime_error otherwise. */
+    bool
+    state_bool(const CheckpointState &state, const std::string &key);
+
+    /**
+     * The checkpoint in @p directory (find_checkpoint(), logging a fallback to
+     * `DIRECTORY.old`), checked to hold state.txt, model.pt, normalizers.pt and, with
+     * @p with_optimizer, optimizer.pt. @return its state; state.file's parent is the
+     * directory actually used.
+     */
+    CheckpointState
+    open_checkpoint(const std::filesystem::path &directory, bool with_optimizer, std::ostream *log);
+
+    /** The directory of an opened checkpoint. */
+    inline std::filesystem::path
+    directory_of(const CheckpointState &state)
+    {
+      return state.file.parent_path();
+    }
 
     /** A double written with max_digits10 digits, so that it reads back exactly. */
     std::string
@@ -81,13 +104,18 @@ namespace mpno
     save_module(const torch::nn::Module &module, const std::filesystem::path &file);
 
     /**
-     * Read what save_module() wrote into the existing parameters and buffers of
-     * @p module by copying, so that tensors referenced elsewhere (the optimiser, real
-     * views of complex weights) stay valid. @throws std::runtime_error naming the
-     * file and the entry on a missing entry or a shape or dtype mismatch.
+     * Read what save_module() wrote (with the CPU as map location) into the existing
+     * parameters and buffers of @p module by copying, on whatever device they are, so
+     * that tensors referenced elsewhere (the optimiser) stay valid.
+     * @throws std::runtime_error naming the file and the entry on a missing entry or a
+     *   shape or dtype mismatch.
      */
     void
     load_module(torch::nn::Module &module, const std::filesystem::path &file);
+
+    /** Set the precision recorded in @p state and load model.pt into @p model. */
+    void
+    restore_model(NeuralOperator &model, const CheckpointState &state);
 
     /** Write the fitted normalisers (absent ones are skipped) to @p file. */
     void
@@ -96,15 +124,17 @@ namespace mpno
                      const std::filesystem::path                 &file);
 
     /**
-     * Read the normalisers that @p with_input / @p with_output say are present.
+     * Read the normalisers of the checkpoint of @p state (its encode_input and
+     * encode_output entries say which are present) and move them to @p device.
      * @throws std::runtime_error naming the file.
      */
     void
     load_normalizers(std::optional<UnitGaussianNormalizer> &input,
                      std::optional<UnitGaussianNormalizer> &output,
-                     bool                                   with_input,
-                     bool                                   with_output,
-                     const std::filesystem::path           &file);
+                     const CheckpointState                 &state,
+                     const torch::Device                   &device);
+
+    // history_io.cc
 
     /** history.csv: header, then one row per record; doubles written exactly. */
     std::string

@@ -1,4 +1,5 @@
 #include <mpno/surrogate/dataset.h>
+#include <mpno/surrogate/io_utils.h>
 
 #include <torch/serialize.h>
 
@@ -19,14 +20,6 @@ namespace mpno
       return "load_pt_dataset: '" + path + "'" + (key.empty() ? "" : ", key '" + key + "'");
     }
 
-    std::string
-    shape_string(torch::IntArrayRef shape)
-    {
-      std::ostringstream out;
-      out << shape;
-      return out.str();
-    }
-
     /** The unpickled content of a torch.save file, which must be a dict. */
     c10::impl::GenericDict
     read_dict(const std::string &path)
@@ -36,8 +29,7 @@ namespace mpno
       std::ifstream file(path, std::ios::binary);
       if (!file)
         throw std::runtime_error(where(path) + ": cannot open the file for reading");
-      const std::vector<char> bytes((std::istreambuf_iterator<char>(file)),
-                                    std::istreambuf_iterator<char>());
+      const std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
 
       c10::IValue content;
       try
@@ -46,22 +38,18 @@ namespace mpno
         }
       catch (const c10::Error &error)
         {
-          throw std::runtime_error(where(path) + ": expected a torch.save file (zip archive " +
-                                   "holding a pickled dict), but it could not be read: " +
-                                   error.what_without_backtrace());
+          throw std::runtime_error(
+            where(path) + ": expected a torch.save file (zip archive " +
+            "holding a pickled dict), but it could not be read: " + error.what_without_backtrace());
         }
       if (!content.isGenericDict())
-        throw std::runtime_error(where(path) + ": expected a dict of tensors, found " +
-                                 content.tagKind());
+        throw std::runtime_error(where(path) + ": expected a dict of tensors, found " + content.tagKind());
       return content.toGenericDict();
     }
 
     /** The tensor under @p key, as float32 [samples, channels, n_1, ..., n_d], unchecked values. */
     torch::Tensor
-    field(const c10::impl::GenericDict &dict,
-          const std::string            &path,
-          const std::string            &key,
-          int64_t                       spatial_dim)
+    field(const c10::impl::GenericDict &dict, const std::string &path, const std::string &key, int64_t spatial_dim)
     {
       const auto entry = dict.find(key);
       if (entry == dict.end())
@@ -76,25 +64,21 @@ namespace mpno
                 name << item.key();
               keys += (keys.empty() ? "" : ", ") + name.str();
             }
-          throw std::invalid_argument(where(path, key) + ": key not found; the keys present are [" +
-                                      keys + "]");
+          throw std::invalid_argument(where(path, key) + ": key not found; the keys present are [" + keys + "]");
         }
       if (!entry->value().isTensor())
-        throw std::runtime_error(where(path, key) + ": expected a tensor, found " +
-                                 entry->value().tagKind());
+        throw std::runtime_error(where(path, key) + ": expected a tensor, found " + entry->value().tagKind());
 
       torch::Tensor t = entry->value().toTensor();
       if (t.dim() != spatial_dim + 1 && t.dim() != spatial_dim + 2)
-        throw std::invalid_argument(
-          where(path, key) + ": expected rank " + std::to_string(spatial_dim + 1) +
-          " [samples, n_1, ..., n_d] or " + std::to_string(spatial_dim + 2) +
-          " [samples, channels, n_1, ..., n_d] for d = " + std::to_string(spatial_dim) +
-          ", found rank " + std::to_string(t.dim()) + " with shape " + shape_string(t.sizes()));
+        throw std::invalid_argument(where(path, key) + ": expected rank " + std::to_string(spatial_dim + 1) +
+                                    " [samples, n_1, ..., n_d] or " + std::to_string(spatial_dim + 2) +
+                                    " [samples, channels, n_1, ..., n_d] for d = " + std::to_string(spatial_dim) +
+                                    ", found rank " + std::to_string(t.dim()) + " with shape " +
+                                    io::shape_to_string(t.sizes()));
       const auto type = t.scalar_type();
-      if (!(type == torch::kBool || c10::isIntegralType(type, false) ||
-            c10::isFloatingType(type)))
-        throw std::invalid_argument(where(path, key) +
-                                    ": expected a bool, integer or floating dtype, found " +
+      if (!(type == torch::kBool || c10::isIntegralType(type, false) || c10::isFloatingType(type)))
+        throw std::invalid_argument(where(path, key) + ": expected a bool, integer or floating dtype, found " +
                                     c10::toString(type));
       return t.dim() == spatial_dim + 1 ? t.unsqueeze(1) : t;
     }
@@ -124,22 +108,18 @@ namespace mpno
                   int64_t            max_samples)
   {
     if (spatial_dim < 1)
-      throw std::invalid_argument(where(path) + ": spatial_dim must be >= 1, found " +
-                                  std::to_string(spatial_dim));
+      throw std::invalid_argument(where(path) + ": spatial_dim must be >= 1, found " + std::to_string(spatial_dim));
     const auto    dict = read_dict(path);
-    TensorDataset data{field(dict, path, input_key, spatial_dim),
-                       field(dict, path, output_key, spatial_dim)};
+    TensorDataset data{field(dict, path, input_key, spatial_dim), field(dict, path, output_key, spatial_dim)};
 
     if (data.x.size(0) != data.y.size(0))
-      throw std::invalid_argument(where(path) + ": expected as many samples under '" + input_key +
-                                  "' as under '" + output_key + "', found " +
-                                  std::to_string(data.x.size(0)) + " and " +
+      throw std::invalid_argument(where(path) + ": expected as many samples under '" + input_key + "' as under '" +
+                                  output_key + "', found " + std::to_string(data.x.size(0)) + " and " +
                                   std::to_string(data.y.size(0)));
     if (data.x.sizes().slice(2) != data.y.sizes().slice(2))
-      throw std::invalid_argument(where(path) + ": expected the same grid under '" + input_key +
-                                  "' and '" + output_key + "', found " +
-                                  shape_string(data.x.sizes().slice(2)) + " and " +
-                                  shape_string(data.y.sizes().slice(2)));
+      throw std::invalid_argument(where(path) + ": expected the same grid under '" + input_key + "' and '" +
+                                  output_key + "', found " + io::shape_to_string(data.x.sizes().slice(2)) + " and " +
+                                  io::shape_to_string(data.y.sizes().slice(2)));
 
     // Slice before converting so that a small max_samples copies little.
     data = data.head(max_samples);
@@ -148,8 +128,7 @@ namespace mpno
         *tensor = tensor->to(torch::kFloat32).contiguous();
         if (!torch::isfinite(*tensor).all().item<bool>())
           throw std::invalid_argument(where(path, *key) + ": expected finite values, found " +
-                                      std::to_string(
-                                        (~torch::isfinite(*tensor)).sum().item<int64_t>()) +
+                                      std::to_string((~torch::isfinite(*tensor)).sum().item<int64_t>()) +
                                       " non-finite");
       }
     return data;

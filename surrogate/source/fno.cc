@@ -1,4 +1,5 @@
 #include <mpno/surrogate/fno.h>
+#include <mpno/surrogate/io_utils.h>
 
 #include <torch/torch.h>
 
@@ -47,14 +48,6 @@ namespace mpno
       return number;
     }
 
-    std::string
-    trim(const std::string &s)
-    {
-      const auto begin = s.find_first_not_of(" \t\r");
-      if (begin == std::string::npos)
-        return "";
-      return s.substr(begin, s.find_last_not_of(" \t\r") - begin + 1);
-    }
   } // namespace
 
   void
@@ -113,12 +106,12 @@ namespace mpno
     std::string        line;
     while (std::getline(in, line))
       {
-        if (trim(line).empty())
+        if (io::trim(line).empty())
           continue;
         const auto eq = line.find('=');
         if (eq == std::string::npos)
           throw std::invalid_argument("FNO configuration: expected 'key = value', got '" + line + "'");
-        const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+        const std::string key = io::trim(line.substr(0, eq)), value = io::trim(line.substr(eq + 1));
         const auto integer = [&] { return parse_number<int64_t>(key, value); };
         const auto real    = [&] { return parse_number<double>(key, value); };
         if (key == "n_modes")
@@ -127,7 +120,7 @@ namespace mpno
             std::istringstream list(value);
             std::string        item;
             while (std::getline(list, item, ','))
-              options.n_modes.push_back(parse_number<int64_t>(key, trim(item)));
+              options.n_modes.push_back(parse_number<int64_t>(key, io::trim(item)));
           }
         else if (key == "in_channels")
           options.in_channels = integer();

@@ -13,18 +13,15 @@ namespace mpno
     constexpr double eps = 1e-8;
 
     void
-    check_shapes(const char          *loss,
-                 const torch::Tensor &prediction,
-                 const torch::Tensor &target,
-                 int64_t              d)
+    check_shapes(const char *loss, const torch::Tensor &prediction, const torch::Tensor &target, int64_t d)
     {
       std::ostringstream message;
       if (prediction.sizes() != target.sizes())
-        message << ": prediction and target must have the same shape, found "
-                << prediction.sizes() << " and " << target.sizes();
+        message << ": prediction and target must have the same shape, found " << prediction.sizes() << " and "
+                << target.sizes();
       else if (prediction.dim() < d + 2)
-        message << ": expected [batch, channels, n_1, ..., n_d] with d = " << d
-                << ", i.e. rank >= " << d + 2 << ", found shape " << prediction.sizes();
+        message << ": expected [batch, channels, n_1, ..., n_d] with d = " << d << ", i.e. rank >= " << d + 2
+                << ", found shape " << prediction.sizes();
       else
         return;
       throw std::invalid_argument(loss + message.str());
@@ -41,7 +38,16 @@ namespace mpno
     torch::Tensor
     reduce(const torch::Tensor &per_sample, LossReduction reduction)
     {
-      return reduction == LossReduction::sum ? per_sample.sum() : per_sample.mean();
+      switch (reduction)
+        {
+          case LossReduction::sum:
+            return per_sample.sum();
+          case LossReduction::mean:
+            return per_sample.mean();
+          case LossReduction::none:
+            break;
+        }
+      return per_sample;
     }
   } // namespace
 
@@ -51,18 +57,17 @@ namespace mpno
     , reduction_(reduction)
   {
     if (d < 1 || !(p > 0.))
-      throw std::invalid_argument("LpLoss: expected d >= 1 and p > 0, found d = " +
-                                  std::to_string(d) + ", p = " + std::to_string(p));
+      throw std::invalid_argument("LpLoss: expected d >= 1 and p > 0, found d = " + std::to_string(d) +
+                                  ", p = " + std::to_string(p));
   }
 
   torch::Tensor
   LpLoss::operator()(const torch::Tensor &prediction, const torch::Tensor &target) const
   {
     check_shapes("LpLoss", prediction, target, d_);
-    const auto y    = flatten_spatial(target.to(torch::kFloat32), d_);
-    const auto diff = flatten_spatial(prediction.to(torch::kFloat32), d_) - y;
-    const auto ratio =
-      torch::linalg_vector_norm(diff, p_, {2}) / (torch::linalg_vector_norm(y, p_, {2}) + eps);
+    const auto y     = flatten_spatial(target.to(torch::kFloat32), d_);
+    const auto diff  = flatten_spatial(prediction.to(torch::kFloat32), d_) - y;
+    const auto ratio = torch::linalg_vector_norm(diff, p_, {2}) / (torch::linalg_vector_norm(y, p_, {2}) + eps);
     return reduce(ratio.sum(1), reduction_);
   }
 
@@ -91,10 +96,10 @@ namespace mpno
         }
       return torch::cat(all, 1);
     };
-    const auto y     = target.to(torch::kFloat32);
-    const auto diff  = prediction.to(torch::kFloat32) - y;
-    const auto ratio = torch::linalg_vector_norm(terms(diff), 2., {1}) /
-                       (torch::linalg_vector_norm(terms(y), 2., {1}) + eps);
+    const auto y    = target.to(torch::kFloat32);
+    const auto diff = prediction.to(torch::kFloat32) - y;
+    const auto ratio =
+      torch::linalg_vector_norm(terms(diff), 2., {1}) / (torch::linalg_vector_norm(terms(y), 2., {1}) + eps);
     return reduce(ratio, reduction_);
   }
 } // namespace mpno

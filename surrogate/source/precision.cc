@@ -111,12 +111,12 @@ namespace mpno
         // CPU matrix products in float16 do not exist in LibTorch 1.13 ("addmm_impl_cpu_
         // not implemented for 'Half'"): only bfloat16 GEMMs (oneDNN) can run the contraction.
         if (spectral_precision != SpectralPrecision::full && reduced_dtype(device) == torch::kHalf)
-          throw std::invalid_argument(
+          throw UnsupportedPrecision(
             "Spectral precision '" + to_string(spectral_precision) +
             "' with Reduced type float16 cannot run on CPU: LibTorch has no float16 matrix "
             "product on CPU. Use Reduced type = auto or bfloat16.");
         if (autocast && reduced_dtype(device) == torch::kHalf)
-          throw std::invalid_argument(
+          throw UnsupportedPrecision(
             "Autocast with Reduced type float16 cannot run on CPU: LibTorch has no float16 "
             "matrix product on CPU. Use Reduced type = auto or bfloat16.");
         return;
@@ -126,7 +126,7 @@ namespace mpno
     if (reduced_dtype(device) != torch::kHalf)
       {
         if (spectral_precision == SpectralPrecision::half)
-          throw std::invalid_argument("Spectral precision 'half' on CUDA needs Reduced type float16 "
+          throw UnsupportedPrecision("Spectral precision 'half' on CUDA needs Reduced type float16 "
                                       "(or auto): cuFFT has no bfloat16 transform.");
         return; // mixed with bfloat16: float32 FFTs, the inverse's output rounded
       }
@@ -136,7 +136,7 @@ namespace mpno
           std::ostringstream shape;
           for (std::size_t i = 0; i < grid_shape.size(); ++i)
             shape << (i ? " x " : "") << grid_shape[i];
-          throw std::invalid_argument(
+          throw UnsupportedPrecision(
             "Spectral precision '" + to_string(spectral_precision) +
             "' on CUDA: cuFFT computes float16 transforms only for power-of-two sizes, but the grid "
             "(including domain padding) is " + shape.str() +

@@ -1,9 +1,21 @@
-# Runs `MPNO train PRM --output OUTPUT` and checks the outcome (ctest -P script).
-#   EXPECT_FAILURE  ON: the exit code must be non-zero; otherwise it must be 0
-#   EXPECT_OUTPUT   a regular expression the screen output (stdout + stderr) must match
-#   EXPECT_SUMMARY  a regular expression OUTPUT/summary.json must match
+# Runs `MPNO COMMAND PRM --output OUTPUT` and checks the outcome (ctest -P script).
+#   COMMAND          the mpno command (default: train); without PRM, `MPNO COMMAND` alone
+#   EXPECT_FAILURE   ON: the exit code must be non-zero; otherwise it must be 0
+#   EXPECT_OUTPUT    a regular expression the screen output (stdout + stderr) must match
+#   EXPECT_SUMMARY   a regular expression OUTPUT/summary.json must match
+#   SAME_AS          another summary.json whose "test_errors" (and, with SAME_TRAIN_LOSS,
+#                    "train_loss") must equal OUTPUT/summary.json's exactly: both are read
+#                    and written back with 17 significant digits, which identifies a double
+if(NOT DEFINED COMMAND)
+  set(COMMAND train)
+endif()
 file(REMOVE_RECURSE "${OUTPUT}")
-execute_process(COMMAND "${MPNO}" train "${PRM}" --output "${OUTPUT}"
+if(DEFINED PRM)
+  set(arguments "${COMMAND}" "${PRM}" --output "${OUTPUT}")
+else()
+  set(arguments "${COMMAND}")
+endif()
+execute_process(COMMAND "${MPNO}" ${arguments}
                 RESULT_VARIABLE exit_code OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message("${out}${err}")
 if(EXPECT_FAILURE AND exit_code EQUAL 0)
@@ -17,12 +29,33 @@ endif()
 if(DEFINED EXPECT_OUTPUT AND NOT "${out}${err}" MATCHES "${EXPECT_OUTPUT}")
   message(FATAL_ERROR "the output does not match '${EXPECT_OUTPUT}'")
 endif()
-if(DEFINED EXPECT_SUMMARY)
+if(DEFINED EXPECT_SUMMARY OR DEFINED SAME_AS)
   if(NOT EXISTS "${OUTPUT}/summary.json")
     message(FATAL_ERROR "no ${OUTPUT}/summary.json")
   endif()
   file(READ "${OUTPUT}/summary.json" summary)
-  if(NOT "${summary}" MATCHES "${EXPECT_SUMMARY}")
-    message(FATAL_ERROR "summary.json does not match '${EXPECT_SUMMARY}':\n${summary}")
+endif()
+if(DEFINED EXPECT_SUMMARY AND NOT "${summary}" MATCHES "${EXPECT_SUMMARY}")
+  message(FATAL_ERROR "summary.json does not match '${EXPECT_SUMMARY}':\n${summary}")
+endif()
+if(DEFINED SAME_AS)
+  if(NOT EXISTS "${SAME_AS}")
+    message(FATAL_ERROR "no ${SAME_AS} to compare with")
   endif()
+  file(READ "${SAME_AS}" reference)
+  set(keys test_errors)
+  if(SAME_TRAIN_LOSS)
+    list(APPEND keys train_loss)
+  endif()
+  foreach(key IN LISTS keys)
+    string(JSON ours ERROR_VARIABLE error GET "${summary}" ${key})
+    string(JSON theirs ERROR_VARIABLE error_reference GET "${reference}" ${key})
+    if(error OR error_reference)
+      message(FATAL_ERROR "cannot read '${key}' from the summaries: ${error} ${error_reference}")
+    endif()
+    if(NOT ours STREQUAL theirs)
+      message(FATAL_ERROR "'${key}' differs from ${SAME_AS}:\n  ${ours}\n  ${theirs}")
+    endif()
+    message("'${key}' identical to ${SAME_AS}: ${ours}")
+  endforeach()
 endif()

@@ -55,7 +55,9 @@ TEST(PluginParameters, EveryEntryIsDocumented)
       if (first != std::string::npos)
         previous = line;
     }
-  EXPECT_EQ(entries, 2 + 13 + 4 + 7 + 14);
+  // Top level (Output directory, Number of threads, Device, Checkpoint), Surrogate with
+  // FNO, Precision, Data, Training.
+  EXPECT_EQ(entries, 4 + 13 + 4 + 7 + 14);
 }
 
 TEST(PluginParameters, ParsesTheSmallTrainingFile)
@@ -73,6 +75,39 @@ TEST(PluginParameters, ParsesTheSmallTrainingFile)
   prm.enter_subsection("Precision");
   EXPECT_EQ(prm.get("Spectral precision"), "mixed");
   EXPECT_TRUE(prm.get_bool("Autocast"));
+  prm.leave_subsection();
+}
+
+TEST(PluginParameters, TheDarcyParameterFileIsValidAndItsDataExist)
+{
+  const fs::path           file = fs::path(MPNO_PARAMETER_FILES_DIR) / "darcy_pt_fno.prm";
+  dealii::ParameterHandler prm;
+  mpno::plugin::declare_train_parameters(prm);
+  ASSERT_NO_THROW(mpno::plugin::parse_parameter_file(prm, file));
+
+  prm.enter_subsection("Data");
+  const fs::path training = mpno::plugin::resolve_path(prm.get("Training file"), file);
+  EXPECT_EQ(training.filename(), "darcy_train_16.pt");
+  EXPECT_TRUE(fs::is_regular_file(training)) << training;
+  const auto tests = mpno::plugin::parse_named_paths(prm.get("Test files"), "Data/Test files", file);
+  prm.leave_subsection();
+  ASSERT_EQ(tests.size(), 1u);
+  EXPECT_EQ(tests[0].first, "16");
+  const fs::path test = mpno::plugin::resolve_path(tests[0].second, file);
+  EXPECT_EQ(test.filename(), "darcy_test_16.pt");
+  EXPECT_TRUE(fs::is_regular_file(test)) << test;
+
+  // The configuration of issue 2 (neuraloperator's small Darcy example).
+  prm.enter_subsection("Surrogate");
+  prm.enter_subsection("FNO");
+  EXPECT_EQ(prm.get("n_modes"), "8, 8");
+  EXPECT_EQ(prm.get_integer("hidden_channels"), 32);
+  prm.leave_subsection();
+  prm.leave_subsection();
+  prm.enter_subsection("Training");
+  EXPECT_EQ(prm.get_integer("Epochs"), 20);
+  EXPECT_EQ(prm.get_integer("Batch size"), 32);
+  EXPECT_EQ(prm.get("Resume from"), "");
   prm.leave_subsection();
 }
 
@@ -102,8 +137,7 @@ TEST(PluginParameters, RelativePathsAreRelativeToTheParameterFile)
 
 TEST(PluginParameters, NamedPaths)
 {
-  const auto pairs =
-    mpno::plugin::parse_named_paths("16: ../a.pt, 32 :b/c.pt,", "Data/Test files", "f.prm");
+  const auto pairs = mpno::plugin::parse_named_paths("16: ../a.pt, 32 :b/c.pt,", "Data/Test files", "f.prm");
   ASSERT_EQ(pairs.size(), 2u);
   EXPECT_EQ(pairs[0], std::make_pair(std::string("16"), std::string("../a.pt")));
   EXPECT_EQ(pairs[1], std::make_pair(std::string("32"), std::string("b/c.pt")));

@@ -19,14 +19,16 @@ namespace
   struct TempFile
   {
     explicit TempFile(const std::string &name, const std::vector<char> &bytes)
-      : path((std::filesystem::temp_directory_path() /
-              ("mpno_test_dataset_" + std::to_string(::getpid()) + "_" + name))
+      : path((std::filesystem::temp_directory_path() / ("mpno_test_dataset_" + std::to_string(::getpid()) + "_" + name))
                .string())
     {
       std::ofstream(path, std::ios::binary).write(bytes.data(), bytes.size());
     }
     TempFile(const TempFile &) = delete;
-    ~TempFile() { std::filesystem::remove(path); }
+    ~TempFile()
+    {
+      std::filesystem::remove(path);
+    }
     std::string path;
   };
 
@@ -62,8 +64,7 @@ namespace
       {
         const std::string message = error.what();
         for (const auto &part : parts)
-          EXPECT_NE(message.find(part), std::string::npos)
-            << "'" << part << "' not in: " << message;
+          EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
       }
   }
 } // namespace
@@ -110,7 +111,7 @@ TEST(Dataset, MaxSamplesAndHeadKeepTheFirstSamples)
 TEST(Dataset, ConvertsDtypesAndKeepsGivenChannels)
 {
   const auto x    = torch::arange(24, torch::kInt64).reshape({3, 2, 4}); // with channels
-  const auto y    = torch::rand({3, 4}, torch::kFloat64);                 // without
+  const auto y    = torch::rand({3, 4}, torch::kFloat64);                // without
   const auto file = write_pt("convert.pt", {{"a", x}, {"u", y}});
   const auto data = mpno::load_pt_dataset(file.path, "a", "u", 1);
   EXPECT_EQ(data.x.sizes(), torch::IntArrayRef({3, 2, 4}));
@@ -144,45 +145,40 @@ TEST(Dataset, TensorInsteadOfDict)
 
 TEST(Dataset, MissingKeyListsKeysPresent)
 {
-  const auto file = write_pt("missing_key.pt", {{"x", torch::ones({2, 4, 4})},
-                                                {"sol", torch::ones({2, 4, 4})}});
+  const auto file = write_pt("missing_key.pt", {{"x", torch::ones({2, 4, 4})}, {"sol", torch::ones({2, 4, 4})}});
   expect_error<std::invalid_argument>([&] { mpno::load_pt_dataset(file.path); },
                                       {file.path, "key 'y'", "not found", "'x'", "'sol'"});
 }
 
 TEST(Dataset, WrongRank)
 {
-  const auto file =
-    write_pt("rank.pt", {{"x", torch::ones({2, 16})}, {"y", torch::ones({2, 16, 16})}});
+  const auto file = write_pt("rank.pt", {{"x", torch::ones({2, 16})}, {"y", torch::ones({2, 16, 16})}});
   expect_error<std::invalid_argument>([&] { mpno::load_pt_dataset(file.path); },
-                                      {file.path, "key 'x'", "expected rank 3", "or 4",
-                                       "found rank 2"});
+                                      {file.path, "key 'x'", "expected rank 3", "or 4", "found rank 2"});
 }
 
 TEST(Dataset, MismatchedSampleCountsAndGrids)
 {
-  const auto samples =
-    write_pt("samples.pt", {{"x", torch::ones({4, 8, 8})}, {"y", torch::ones({5, 8, 8})}});
+  const auto samples = write_pt("samples.pt", {{"x", torch::ones({4, 8, 8})}, {"y", torch::ones({5, 8, 8})}});
   expect_error<std::invalid_argument>([&] { mpno::load_pt_dataset(samples.path); },
                                       {samples.path, "samples", "found 4 and 5"});
-  const auto grids =
-    write_pt("grids.pt", {{"x", torch::ones({4, 8, 8})}, {"y", torch::ones({4, 8, 6})}});
+  const auto grids = write_pt("grids.pt", {{"x", torch::ones({4, 8, 8})}, {"y", torch::ones({4, 8, 6})}});
   expect_error<std::invalid_argument>([&] { mpno::load_pt_dataset(grids.path); },
                                       {grids.path, "grid", "[8, 8] and [8, 6]"});
 }
 
 TEST(Dataset, ComplexDtype)
 {
-  const auto file = write_pt("complex.pt", {{"x", torch::ones({2, 4, 4})},
-                                            {"y", torch::ones({2, 4, 4}, torch::kComplexFloat)}});
+  const auto file =
+    write_pt("complex.pt", {{"x", torch::ones({2, 4, 4})}, {"y", torch::ones({2, 4, 4}, torch::kComplexFloat)}});
   expect_error<std::invalid_argument>([&] { mpno::load_pt_dataset(file.path); },
                                       {file.path, "key 'y'", "found ComplexFloat"});
 }
 
 TEST(Dataset, NonFiniteValues)
 {
-  auto y = torch::ones({2, 4, 4});
-  y[1][2][3] = std::numeric_limits<float>::quiet_NaN();
+  auto y          = torch::ones({2, 4, 4});
+  y[1][2][3]      = std::numeric_limits<float>::quiet_NaN();
   const auto file = write_pt("nan.pt", {{"x", torch::ones({2, 4, 4})}, {"y", y}});
   expect_error<std::invalid_argument>([&] { mpno::load_pt_dataset(file.path); },
                                       {file.path, "key 'y'", "finite", "found 1 non-finite"});

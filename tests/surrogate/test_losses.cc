@@ -50,8 +50,8 @@ TEST(LpLoss, HandComputedL1AndL2)
 TEST(LpLoss, ChannelRatiosAreSummedNotPooled)
 {
   const auto s    = torch::sin(2 * pi * grid(16)).to(torch::kFloat32);
-  const auto y    = torch::stack({s, 100 * s}).unsqueeze(0);             // [1, 2, 16]
-  const auto pred = torch::stack({1.1 * s, 130 * s}).unsqueeze(0);       // ratios 0.1, 0.3
+  const auto y    = torch::stack({s, 100 * s}).unsqueeze(0);       // [1, 2, 16]
+  const auto pred = torch::stack({1.1 * s, 130 * s}).unsqueeze(0); // ratios 0.1, 0.3
   EXPECT_NEAR(value(mpno::LpLoss(1)(pred, y)), 0.4, 1e-6);
 }
 
@@ -62,6 +62,13 @@ TEST(LpLoss, SumAndMeanOverBatch)
   const auto scale = torch::tensor({1.1f, 0.8f, 1.3f, 1.4f}).view({4, 1, 1}); // 0.1..0.4
   EXPECT_NEAR(value(mpno::LpLoss(1)(scale * y, y)), 1.0, 1e-6);
   EXPECT_NEAR(value(mpno::LpLoss(1, 2., mpno::LossReduction::mean)(scale * y, y)), 0.25, 1e-6);
+  // none: the per-sample ratios 0.2, 0.2, 0.3, 0.4 (the Trainer's evaluation adds them).
+  const auto per_sample = mpno::LpLoss(1, 2., mpno::LossReduction::none)(scale * y, y);
+  ASSERT_EQ(per_sample.sizes(), torch::IntArrayRef({4}));
+  EXPECT_EQ(per_sample.scalar_type(), torch::kFloat32);
+  const double expected[] = {0.1, 0.2, 0.3, 0.4};
+  for (int i = 0; i < 4; ++i)
+    EXPECT_NEAR(per_sample[i].item<double>(), expected[i], 1e-6) << i;
 }
 
 TEST(LpLoss, EpsOfOneEMinusEightInDenominator)
@@ -84,11 +91,11 @@ TEST(H1Loss, SineModesMatchClosedFormCentralDifference)
   // On n points, D sin(2 pi k x) = n sin(2 pi k / n) cos(2 pi k x), and sin^2, cos^2 of a
   // mode with 0 < k < n / 2 sum to n / 2. For y = sin(2 pi x), pred = y + a sin(4 pi x):
   // H1 = a sqrt(1 + (n sin(4 pi / n))^2) / sqrt(1 + (n sin(2 pi / n))^2).
-  const int64_t n = 16;
-  const double  a = 0.5;
-  const auto    y = torch::sin(2 * pi * grid(n)).view({1, 1, n});
+  const int64_t n    = 16;
+  const double  a    = 0.5;
+  const auto    y    = torch::sin(2 * pi * grid(n)).view({1, 1, n});
   const auto    pred = y + a * torch::sin(4 * pi * grid(n)).view({1, 1, n});
-  const double  d1   = n * std::sin(2 * pi / n), d2 = n * std::sin(4 * pi / n);
+  const double  d1 = n * std::sin(2 * pi / n), d2 = n * std::sin(4 * pi / n);
   const double  expected = a * std::sqrt(1 + d2 * d2) / std::sqrt(1 + d1 * d1);
   EXPECT_NEAR(value(mpno::H1Loss(1)(pred, y)), expected, 1e-6 * expected);
   // Differs from the relative L2 error a: the derivative term counts.
@@ -101,13 +108,12 @@ TEST(H1Loss, TwoDimensionalModesOnAnisotropicGrid)
   const int64_t n1 = 16, n2 = 12;
   const double  a  = 0.3;
   const auto    x1 = grid(n1).view({n1, 1}), x2 = grid(n2).view({1, n2});
-  const auto    y  = (torch::sin(2 * pi * x1) * torch::cos(4 * pi * x2)).view({1, 1, n1, n2});
-  const auto    z  = torch::cos(6 * pi * x1).expand({n1, n2}).view({1, 1, n1, n2});
+  const auto    y = (torch::sin(2 * pi * x1) * torch::cos(4 * pi * x2)).view({1, 1, n1, n2});
+  const auto    z = torch::cos(6 * pi * x1).expand({n1, n2}).view({1, 1, n1, n2});
   // Sums over the grid of squared modes: n1 n2 / 4 for y and its derivatives, n1 n2 / 2 for z.
   const double dy1 = n1 * std::sin(2 * pi / n1), dy2 = n2 * std::sin(4 * pi / n2);
   const double dz1      = n1 * std::sin(6 * pi / n1);
-  const double expected =
-    a * std::sqrt((1 + dz1 * dz1) / 2) / std::sqrt((1 + dy1 * dy1 + dy2 * dy2) / 4);
+  const double expected = a * std::sqrt((1 + dz1 * dz1) / 2) / std::sqrt((1 + dy1 * dy1 + dy2 * dy2) / 4);
   EXPECT_NEAR(value(mpno::H1Loss(2)(y + a * z, y)), expected, 1e-6 * expected);
 }
 
@@ -124,10 +130,15 @@ TEST(H1Loss, SumAndMeanOverBatch)
 {
   // A scaled field c y has relative H1 error |c - 1| whatever the derivatives.
   const auto x1 = grid(8).view({8, 1}), x2 = grid(8).view({1, 8});
-  const auto y  = (torch::sin(2 * pi * x1) * torch::sin(2 * pi * x2)).expand({3, 1, 8, 8});
+  const auto y     = (torch::sin(2 * pi * x1) * torch::sin(2 * pi * x2)).expand({3, 1, 8, 8});
   const auto scale = torch::tensor({1.1f, 1.2f, 0.7f}).view({3, 1, 1, 1});
   EXPECT_NEAR(value(mpno::H1Loss(2)(scale * y, y)), 0.6, 1e-6);
   EXPECT_NEAR(value(mpno::H1Loss(2, mpno::LossReduction::mean)(scale * y, y)), 0.2, 1e-6);
+  const auto per_sample = mpno::H1Loss(2, mpno::LossReduction::none)(scale * y, y);
+  ASSERT_EQ(per_sample.sizes(), torch::IntArrayRef({3}));
+  const double expected[] = {0.1, 0.2, 0.3};
+  for (int i = 0; i < 3; ++i)
+    EXPECT_NEAR(per_sample[i].item<double>(), expected[i], 1e-6) << i;
 }
 
 TEST(Losses, GradientIsFiniteAtZeroError)
@@ -160,7 +171,6 @@ TEST(Losses, ShapeAndRankErrors)
     }
   catch (const std::invalid_argument &error)
     {
-      EXPECT_NE(std::string(error.what()).find("[2, 1, 8, 8] and [2, 1, 8, 4]"), std::string::npos)
-        << error.what();
+      EXPECT_NE(std::string(error.what()).find("[2, 1, 8, 8] and [2, 1, 8, 4]"), std::string::npos) << error.what();
     }
 }

@@ -29,7 +29,7 @@ namespace
 
 TEST(UnitGaussianNormalizer, StatisticsPerChannelOverBatchAndSpace)
 {
-  const auto x = three_channel_data();
+  const auto                   x = three_channel_data();
   mpno::UnitGaussianNormalizer normalizer;
   EXPECT_FALSE(normalizer.fitted());
   normalizer.fit(x);
@@ -93,8 +93,7 @@ TEST(UnitGaussianNormalizer, ArchiveRoundTripIsExact)
     }
   catch (const std::invalid_argument &error)
     {
-      EXPECT_NE(std::string(error.what()).find("'normalizer.y.mean'"), std::string::npos)
-        << error.what();
+      EXPECT_NE(std::string(error.what()).find("'normalizer.y.mean'"), std::string::npos) << error.what();
     }
   EXPECT_FALSE(other.fitted());
 }
@@ -116,4 +115,28 @@ TEST(UnitGaussianNormalizer, Errors)
   EXPECT_THROW(normalizer.encode(torch::randn({4, 3, 8})), std::invalid_argument);    // channels
   EXPECT_THROW(normalizer.decode(torch::randn({4, 3, 8})), std::invalid_argument);    // channels
   EXPECT_THROW(normalizer.encode(torch::randn({4, 2, 8, 8})), std::invalid_argument); // rank
+}
+
+TEST(UnitGaussianNormalizer, ToMovesTheStatisticsAndSaveWritesCpuTensors)
+{
+  mpno::UnitGaussianNormalizer normalizer;
+  normalizer.to(torch::kCPU); // not fitted: nothing to move, no error
+  EXPECT_FALSE(normalizer.fitted());
+  normalizer.fit(three_channel_data());
+  const torch::Tensor mean   = normalizer.mean().clone();
+  const torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  normalizer.to(device);
+  EXPECT_EQ(normalizer.mean().device(), device);
+  EXPECT_EQ(normalizer.std().device(), device);
+
+  torch::serialize::OutputArchive out;
+  normalizer.save(out, "n");
+  std::stringstream stream;
+  out.save_to(stream);
+  torch::serialize::InputArchive in;
+  in.load_from(stream);
+  torch::Tensor stored;
+  ASSERT_TRUE(in.try_read("n.mean", stored));
+  EXPECT_TRUE(stored.device().is_cpu());
+  EXPECT_TRUE(torch::equal(stored, mean));
 }

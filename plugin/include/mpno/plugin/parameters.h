@@ -26,10 +26,11 @@ namespace mpno
     };
 
     /**
-     * Declare every entry that `mpno train` reads: top level `Output directory` and
-     * `Number of threads`, and the subsections `Surrogate` (with `FNO`), `Precision`,
-     * `Data` and `Training`. Each entry has a pattern and a documentation string with
-     * its unit or meaning; `mpno print-parameters` prints them.
+     * Declare every entry that `mpno train` and `mpno evaluate` read: top level `Output
+     * directory`, `Number of threads`, `Device` and `Checkpoint`, and the subsections
+     * `Surrogate` (with `FNO`), `Precision`, `Data` and `Training`. Each entry has a
+     * pattern and a documentation string with its unit or meaning; `mpno
+     * print-parameters` prints them.
      */
     void
     declare_train_parameters(dealii::ParameterHandler &prm);
@@ -58,8 +59,6 @@ namespace mpno
      *   '_', '-' and '.'.
      */
     std::vector<std::pair<std::string, std::string>>
-    parse_named_paths(const std::string           &value,
-                      const std::string           &entry,
-                      const std::filesystem::path &parameter_file);
+    parse_named_paths(const std::string &value, const std::string &entry, const std::filesystem::path &parameter_file);
   } // namespace plugin
 } // namespace mpno

@@ -14,7 +14,8 @@ namespace mpno
      * Train (or, with `Epochs = 0` and `Resume from` set, only evaluate) the surrogate
      * described by @p parameter_file, writing into the output directory (the file's
      * `Output directory`, unless @p output_override is not empty): checkpoint/,
-     * history.csv and summary.json. Progress goes to @p log.
+     * history.csv and summary.json. The model runs on the file's `Device`. Progress goes
+     * to @p log.
      *
      * @throws UserError for problems in the parameter file or the data it names
      *   (messages name the entry and the file); other exceptions for failures during
@@ -25,7 +26,8 @@ namespace mpno
                       const std::string           &output_override,
                       std::ostream                &log);
 
-    /** Print every entry of `mpno train` with its default, pattern and documentation. */
+    /** Print every entry of `mpno train` and `mpno evaluate` with its default, pattern and
+     *  documentation. */
     void
     print_train_parameters(std::ostream &out);
   } // namespace plugin

@@ -47,8 +47,8 @@ namespace mpno
    */
   TensorDataset
   load_pt_dataset(const std::string &path,
-                  const std::string &input_key  = "x",
-                  const std::string &output_key = "y",
+                  const std::string &input_key   = "x",
+                  const std::string &output_key  = "y",
                   int64_t            spatial_dim = 2,
                   int64_t            max_samples = 0);
 } // namespace mpno

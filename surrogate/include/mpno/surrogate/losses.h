@@ -8,7 +8,8 @@ namespace mpno
   enum class LossReduction
   {
     sum, ///< neuraloperator's default (`reductions='sum'`)
-    mean
+    mean,
+    none ///< the per-sample losses, shape [batch]
   };
 
   /**

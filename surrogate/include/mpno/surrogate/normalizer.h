@@ -45,10 +45,16 @@ namespace mpno
       return std_;
     }
 
-    /** Store mean, std and eps under @p prefix in the archive. */
+    /** Move the statistics to @p device (encode() and decode() work on any device, but
+     *  copy statistics that live elsewhere on every call). */
+    void
+    to(const torch::Device &device);
+
+    /** Store mean, std (as CPU tensors) and eps under @p prefix in the archive. */
     void
     save(torch::serialize::OutputArchive &archive, const std::string &prefix) const;
-    /** @throws c10::Error / std::invalid_argument if the keys are missing. */
+    /** The statistics come back on the device the archive was loaded to.
+     *  @throws c10::Error / std::invalid_argument if the keys are missing. */
     void
     load(torch::serialize::InputArchive &archive, const std::string &prefix);
 

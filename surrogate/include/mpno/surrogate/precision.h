@@ -2,11 +2,19 @@
 
 #include <torch/types.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace mpno
 {
+  /** Thrown when a precision policy asks for what the device cannot compute. */
+  class UnsupportedPrecision : public std::invalid_argument
+  {
+  public:
+    using std::invalid_argument::invalid_argument;
+  };
+
   /**
    * The precision of the Fourier layers, the three modes of Tu et al. (ICLR 2024,
    * Sec. 3) and of neuraloperator's `fno_block_precision` (method.md Sec. 1.1):
@@ -86,7 +94,7 @@ namespace mpno
     emulates_half_fft(const torch::Device &device) const;
 
     /**
-     * Throws std::invalid_argument with the reason when this policy cannot run on
+     * Throws UnsupportedPrecision with the reason when this policy cannot run on
      * @p device for a spatial grid of @p grid_shape points per dimension: half cuFFT
      * needs power-of-two sizes and float16, bfloat16 has no cuFFT transform at all.
      */

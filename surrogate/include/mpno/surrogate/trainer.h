@@ -14,13 +14,18 @@
 
 namespace mpno
 {
-  /** Training configuration (parameter subsection `Training`). */
+  namespace checkpoint_io
+  {
+    struct CheckpointState;
+  }
+
+  /** Training configuration (parameter subsection `Training`, and the top-level `Device`). */
   struct TrainerOptions
   {
-    int64_t     epochs        = 20;
-    int64_t     batch_size    = 32;
-    double      learning_rate = 8e-3;
-    double      weight_decay  = 1e-4;
+    int64_t epochs        = 20;
+    int64_t batch_size    = 32;
+    double  learning_rate = 8e-3;
+    double  weight_decay  = 1e-4;
     /** "none" | "step" (StepLR: lr * gamma^floor(epoch / step_size)) | "cosine"
      *  (CosineAnnealingLR closed form, eta_min 0, period t_max epochs). Stepped per epoch. */
     std::string scheduler = "cosine";
@@ -38,10 +43,21 @@ namespace mpno
     int64_t max_nonfinite_steps = 3;
     /** Write the checkpoint every this many epochs (and always at the end); 0: only at the end. */
     int64_t checkpoint_every = 1;
+    /** Where the model, each batch, the test batches and the normaliser statistics live;
+     *  the datasets themselves stay on the CPU. */
+    torch::Device device = torch::kCPU;
 
-    /** @throws std::invalid_argument naming the first invalid option and its value. */
+    /** @throws std::invalid_argument naming the first invalid option and its value, or a
+     *  CUDA device when CUDA is not available. */
     void
     validate() const;
+
+    /**
+     * The options as "key = value" pairs (doubles written exactly), as recorded in a
+     * checkpoint's state.txt under "training.<key>"; the device is not included.
+     */
+    std::map<std::string, std::string>
+    to_entries() const;
   };
 
   /**
@@ -61,6 +77,10 @@ namespace mpno
     TensorDataset data;
   };
 
+  /** The short label of a policy used in history.csv and summary.json, e.g. "mixed+autocast". */
+  std::string
+  precision_label(const PrecisionPolicy &policy);
+
   /** Relative errors averaged over the samples of one test set. */
   struct TestErrors
   {
@@ -71,7 +91,7 @@ namespace mpno
   /** One row of history.csv. */
   struct EpochRecord
   {
-    int64_t                           epoch = 0; ///< 1-based
+    int64_t                           epoch         = 0; ///< 1-based
     double                            learning_rate = 0.;
     double                            train_loss    = 0.; ///< mean per sample
     std::map<std::string, TestErrors> test_errors;
@@ -86,10 +106,10 @@ namespace mpno
    * schedule, optional gradient clipping and normalisers (neuraloperator's Trainer,
    * method.md Sec. 5), writing into an output directory:
    * - history.csv: one EpochRecord per line;
-   * - checkpoint/: model.pt, optimizer.pt, normalizers.pt and state.txt (model name,
-   *   model configuration, precision, epoch and step counters, options), written to
-   *   a temporary directory and renamed, so an interrupted run never leaves a
-   *   corrupt checkpoint.
+   * - checkpoint/: model.pt, optimizer.pt, normalizers.pt, state.txt (model name,
+   *   model configuration, precision, epoch and step counters, options) and
+   *   history.csv, written to a temporary directory, synced and renamed
+   *   (save_checkpoint()), so an interrupted run never leaves a corrupt checkpoint.
    *
    * A non-finite loss or gradient norm skips the step (no parameter update), is
    * counted and logged; after max_nonfinite_steps consecutive ones the precision is
@@ -99,15 +119,18 @@ namespace mpno
    * The training loss (summed over the batch, like neuraloperator) is computed in
    * float32 on the encoded outputs when the output is normalised, as neuraloperator's
    * Trainer does (its data processor decodes only in evaluation); test errors are
-   * always computed on decoded, physical outputs. Complex parameters are optimised as
-   * view_as_real pairs, as PyTorch's Python AdamW does. Epoch e (0-based) shuffles with
-   * a generator seeded seed + e and uses scheduled_learning_rate(options, e), so a run
+   * always computed on decoded, physical outputs. Epoch e (0-based) shuffles with a
+   * CPU generator seeded seed + e and uses scheduled_learning_rate(options, e), so a run
    * resumed from a checkpoint is bit-identical to an uninterrupted one (1 thread).
+   *
+   * The model is moved to options.device; the data sets stay where they are (the CPU)
+   * and each batch is moved to the device when it is used.
    */
   class Trainer
   {
   public:
     /**
+     * @param model moved to options.device.
      * @param output_directory created if missing; "" writes nothing.
      * @param log progress lines (one per epoch) go here; nullptr for silence.
      * @throws std::invalid_argument for invalid options (TrainerOptions::validate()).
@@ -124,30 +147,55 @@ namespace mpno
     /**
      * Train from the current epoch to options.epochs, evaluating every test set after
      * each epoch. Resumes where load_checkpoint() left off.
-     * @throws std::invalid_argument if the data's channels do not fit the model.
+     * @throws std::invalid_argument if the data's channels do not fit the model, or
+     *   unchanged from PrecisionPolicy::check_supported() if the precision cannot run
+     *   on the device; std::runtime_error when non-finite steps persist at the highest
+     *   precision.
      */
     std::vector<EpochRecord>
     train(const TensorDataset &train_data, const std::vector<TestSet> &test_sets);
 
-    /** Relative L2 and H1 errors (mean over samples) on each test set, in decoded units. */
+    /** Relative L2 and H1 errors (mean over samples) on each test set, in decoded units,
+     *  in batches of options.batch_size samples. */
     std::map<std::string, TestErrors>
     evaluate(const std::vector<TestSet> &test_sets);
 
-    /** Prediction in physical (decoded) units for x [samples, in, n_1.. n_d]. */
+    /** Prediction in physical (decoded) units for x [samples, in, n_1.. n_d], float32,
+     *  on the device of @p x (computed on options.device). */
     torch::Tensor
     predict(const torch::Tensor &x);
 
-    /** Write the checkpoint directory atomically (temporary directory + rename). */
+    /**
+     * Write the checkpoint directory atomically: every file goes to `DIRECTORY.tmp`,
+     * is synced to disk and the directory is then exchanged with (or renamed to)
+     * @p directory, so an interrupted run leaves the previous checkpoint loadable.
+     */
     void
     save_checkpoint(const std::filesystem::path &directory) const;
 
     /**
      * Restore model parameters, optimiser, scheduler position, step counters,
-     * normalisers and precision from a checkpoint written by save_checkpoint().
+     * normalisers and precision from a checkpoint written by save_checkpoint() into
+     * this trainer's model (same name and configuration). Falls back to
+     * `DIRECTORY.old` (find_checkpoint()). Logs a line listing the Training options
+     * that differ from the checkpoint's (the epoch count excepted).
      * @throws std::runtime_error naming the directory and the missing or mismatched item.
      */
     void
     load_checkpoint(const std::filesystem::path &directory);
+
+    /**
+     * A trainer that continues the checkpoint in @p checkpoint_directory: the model is
+     * rebuilt from the checkpoint's own configuration and precision (reading model.pt
+     * once), then optimiser, counters, normalisers and history are restored as by
+     * load_checkpoint(). @p options give the epochs to train up to and the device.
+     * @throws std::runtime_error naming the directory and what is missing or bad.
+     */
+    static Trainer
+    resume(const std::filesystem::path &checkpoint_directory,
+           const TrainerOptions        &options,
+           std::filesystem::path        output_directory,
+           std::ostream                *log = nullptr);
 
     int64_t
     epoch() const
@@ -175,10 +223,34 @@ namespace mpno
       return history_;
     }
 
+    const TrainerOptions &
+    options() const
+    {
+      return options_;
+    }
+
   private:
-    // implementation details in trainer.cc
+    // implementation details in trainer.cc and trainer_checkpoint.cc
     struct Impl;
     std::shared_ptr<Impl> impl_;
+
+    /**
+     * One optimiser step on the batch (x, y), already on the device and encoded.
+     * @return the batch's summed loss, or NaN when the step was skipped because the
+     *   loss or the gradient norm was not finite (handle_nonfinite()).
+     */
+    double
+    step(const torch::Tensor &x, const torch::Tensor &y, EpochRecord &record);
+
+    /** Count and log a skipped step; raise the precision after max_nonfinite_steps in a
+     *  row. @throws std::runtime_error when the precision is already the highest. */
+    void
+    handle_nonfinite(double loss, double grad_norm, EpochRecord &record);
+
+    /** Optimiser, normalisers, counters and history from a checkpoint whose model has
+     *  already been loaded into model_. */
+    void
+    restore_training_state(const std::filesystem::path &directory, const checkpoint_io::CheckpointState &state);
 
     std::shared_ptr<NeuralOperator> model_;
     TrainerOptions                  options_;
@@ -191,21 +263,48 @@ namespace mpno
   };
 
   /**
+   * The checkpoint directory to read: @p directory itself, or, when it is missing and
+   * `DIRECTORY.old` exists (a replacement interrupted between its two renames, on a
+   * file system without an atomic exchange), the latter, which is logged to @p log.
+   * @throws std::runtime_error "checkpoint directory 'D' does not exist" otherwise.
+   */
+  std::filesystem::path
+  find_checkpoint(const std::filesystem::path &directory, std::ostream *log = nullptr);
+
+  /**
    * A trained model, ready for inference, rebuilt from a checkpoint directory alone
    * (no training configuration needed).
    */
   struct LoadedModel
   {
     std::shared_ptr<NeuralOperator>       model;
-    std::optional<UnitGaussianNormalizer> input_normalizer;
-    std::optional<UnitGaussianNormalizer> output_normalizer;
+    std::optional<UnitGaussianNormalizer> input_normalizer;     ///< statistics on `device`
+    std::optional<UnitGaussianNormalizer> output_normalizer;    ///< statistics on `device`
+    torch::Device                         device = torch::kCPU; ///< where the model lives
+    int64_t                               epoch  = 0;           ///< epochs trained
+    /** The training batch size, used by evaluate() so that its errors are those that
+     *  training recorded for its last epoch. */
+    int64_t batch_size = 32;
 
-    /** Prediction in physical units for x [samples, in, n_1.. n_d] (no gradient). */
+    /** Prediction in physical units for x [samples, in, n_1.. n_d] (no gradient),
+     *  float32, on the device of @p x. */
     torch::Tensor
     predict(const torch::Tensor &x) const;
+
+    /** Relative L2 and H1 errors (mean over samples, physical units) on each test set,
+     *  as Trainer::evaluate() computes them. */
+    std::map<std::string, TestErrors>
+    evaluate(const std::vector<TestSet> &test_sets) const;
   };
 
-  /** @throws std::runtime_error naming the directory and what is missing or bad. */
+  /**
+   * Rebuild the model of a checkpoint (find_checkpoint()) with its configuration,
+   * precision and normalisers, and move it to @p device. The files are read with the
+   * CPU as map location, so a checkpoint written on CUDA loads anywhere.
+   * @throws std::runtime_error naming the directory and what is missing or bad.
+   */
   LoadedModel
-  load_model(const std::filesystem::path &checkpoint_directory);
+  load_model(const std::filesystem::path &checkpoint_directory,
+             const torch::Device         &device = torch::kCPU,
+             std::ostream                *log    = nullptr);
 } // namespace mpno

@@ -1,0 +1,115 @@
+#include <deal.II/base/parameter_handler.h>
+
+#include <mpno/plugin/parameters.h>
+#include <mpno/surrogate/fno.h>
+#include <mpno/surrogate/io_utils.h>
+
+#include "command_common.h"
+
+#include <iomanip>
+#include <stdexcept>
+
+namespace mpno
+{
+  namespace plugin
+  {
+    namespace fs = std::filesystem;
+
+    TensorDataset
+    load_data(const TrainSettings &s,
+              const std::string   &entry,
+              const fs::path      &path,
+              int64_t              max_samples,
+              int64_t              spatial_dim)
+    {
+      const std::string where = "in parameter file '" + s.parameter_file.string() + "', entry '" + entry + "': ";
+      if (path.empty())
+        throw UserError(where + "no file given");
+      if (!fs::is_regular_file(path))
+        throw UserError(where + "the data file '" + path.string() + "' does not exist");
+      try
+        {
+          return load_pt_dataset(path.string(), s.input_key, s.output_key, spatial_dim, max_samples);
+        }
+      catch (const std::exception &error)
+        {
+          throw UserError(where + error.what());
+        }
+    }
+
+    std::vector<TestSet>
+    load_test_sets(const TrainSettings &s, int64_t spatial_dim, std::ostream &log)
+    {
+      std::vector<TestSet> test_sets;
+      for (const auto &[name, path] : s.test_files)
+        {
+          test_sets.push_back({name, load_data(s, "Data/Test files", path, 0, spatial_dim)});
+          const TensorDataset &data = test_sets.back().data;
+          log << "Test set '" << name << "': " << path.string() << ", x " << io::shape_to_string(data.x.sizes())
+              << ", y " << io::shape_to_string(data.y.sizes()) << std::endl;
+        }
+      return test_sets;
+    }
+
+    int64_t
+    spatial_dim_of(const NeuralOperator &model, const TrainSettings &s)
+    {
+      if (const auto *fno = dynamic_cast<const FNOImpl *>(&model))
+        return static_cast<int64_t>(fno->options().n_modes.size());
+      return static_cast<int64_t>(s.fno.n_modes.size());
+    }
+
+    long long
+    count_parameters(const NeuralOperator &model)
+    {
+      long long n = 0;
+      for (const auto &p : model.parameters())
+        n += p.numel();
+      return n;
+    }
+
+    RunSummary
+    make_summary(const std::string                       &command,
+                 const NeuralOperator                    &model,
+                 const TrainSettings                     &s,
+                 const std::map<std::string, TestErrors> &errors,
+                 std::chrono::steady_clock::time_point    start)
+    {
+      RunSummary summary;
+      summary.command          = command;
+      summary.device           = s.device.str();
+      summary.model            = model.model_name();
+      summary.n_parameters     = count_parameters(model);
+      summary.precision_policy = model.precision().describe(s.device);
+      summary.precision        = precision_label(model.precision());
+      for (const auto &[name, e] : errors)
+        summary.test_errors[name] = {e.l2, e.h1};
+      summary.threads        = s.threads;
+      summary.parameter_file = fs::absolute(s.parameter_file).lexically_normal().string();
+      summary.peak_rss_mb    = peak_rss_mb();
+      summary.seconds        = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      return summary;
+    }
+
+    void
+    log_test_errors(std::ostream &log, const std::map<std::string, TestErrors> &errors, int64_t epochs)
+    {
+      log << "Test errors (relative, physical units) after epoch " << epochs << ":" << std::endl;
+      for (const auto &[name, e] : errors)
+        log << "  " << std::setw(8) << name << "  L2 " << std::setprecision(4) << e.l2 << "  H1 " << e.h1 << std::endl;
+    }
+
+    void
+    without_backtrace(const std::function<void()> &command)
+    {
+      try
+        {
+          command();
+        }
+      catch (const c10::Error &error)
+        {
+          throw std::runtime_error(error.what_without_backtrace());
+        }
+    }
+  } // namespace plugin
+} // namespace mpno

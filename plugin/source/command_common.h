@@ -1,0 +1,71 @@
+#pragma once
+
+// Internal to libmpno_plugin: what `mpno train` and `mpno evaluate` share: loading the
+// data files a parameter file names, the summary, the closing table. Includes LibTorch
+// headers: a .cc that includes this must include its deal.II headers first.
+
+#include "summary.h"
+#include "train_settings.h"
+
+#include <mpno/surrogate/dataset.h>
+#include <mpno/surrogate/neural_operator.h>
+#include <mpno/surrogate/trainer.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace mpno
+{
+  namespace plugin
+  {
+    /**
+     * Load the .pt data file named by @p entry (d = @p spatial_dim spatial axes, the
+     * first @p max_samples samples, 0: all).
+     * @throws UserError naming the entry and the parameter file.
+     */
+    TensorDataset
+    load_data(const TrainSettings         &s,
+              const std::string           &entry,
+              const std::filesystem::path &path,
+              int64_t                      max_samples,
+              int64_t                      spatial_dim);
+
+    /** Every set of `Data/Test files`, logged with its shapes. */
+    std::vector<TestSet>
+    load_test_sets(const TrainSettings &s, int64_t spatial_dim, std::ostream &log);
+
+    /** The number of spatial axes the model works on: an FNO's number of n_modes; for
+     *  other models that of the Surrogate/FNO subsection. */
+    int64_t
+    spatial_dim_of(const NeuralOperator &model, const TrainSettings &s);
+
+    /** Real scalars among the model's parameters. */
+    long long
+    count_parameters(const NeuralOperator &model);
+
+    /**
+     * The summary fields that both commands fill alike (command, device, model,
+     * precision, test errors, threads, parameter file, peak RSS, total seconds since
+     * @p start); the caller adds the training figures.
+     */
+    RunSummary
+    make_summary(const std::string                       &command,
+                 const NeuralOperator                    &model,
+                 const TrainSettings                     &s,
+                 const std::map<std::string, TestErrors> &errors,
+                 std::chrono::steady_clock::time_point    start);
+
+    /** The closing table: relative L2 and H1 errors per test set. */
+    void
+    log_test_errors(std::ostream &log, const std::map<std::string, TestErrors> &errors, int64_t epochs);
+
+    /** Run @p command, turning a c10::Error into a std::runtime_error with LibTorch's
+     *  message alone (no C++ stack trace). */
+    void
+    without_backtrace(const std::function<void()> &command);
+  } // namespace plugin
+} // namespace mpno

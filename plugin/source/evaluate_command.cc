@@ -1,0 +1,75 @@
+#include <deal.II/base/parameter_handler.h>
+
+#include <mpno/plugin/evaluate_command.h>
+#include <mpno/plugin/parameters.h>
+
+#include "command_common.h"
+
+#include <torch/utils.h>
+
+#include <cmath>
+
+namespace mpno
+{
+  namespace plugin
+  {
+    namespace fs = std::filesystem;
+
+    namespace
+    {
+      void
+      run(const fs::path &parameter_file, const std::string &output_override, std::ostream &log)
+      {
+        const auto start = std::chrono::steady_clock::now();
+
+        dealii::ParameterHandler prm;
+        declare_train_parameters(prm);
+        parse_parameter_file(prm, parameter_file);
+        const TrainSettings s          = read_train_settings(prm, parameter_file, output_override, Command::evaluate);
+        const fs::path      checkpoint = s.checkpoint.empty() ? s.output_directory / "checkpoint" : s.checkpoint;
+
+        torch::set_num_threads(s.threads);
+        log << "mpno evaluate: parameter file '" << parameter_file.string() << "', checkpoint '" << checkpoint.string()
+            << "', output '" << s.output_directory.string() << "', " << s.threads << " thread(s), device "
+            << s.device.str() << std::endl;
+
+        LoadedModel loaded;
+        try
+          {
+            loaded = load_model(checkpoint, s.device, &log);
+          }
+        catch (const std::runtime_error &error)
+          {
+            throw UserError("in parameter file '" + parameter_file.string() + "', entry 'Checkpoint'" +
+                            (s.checkpoint.empty() ? " (empty: the output directory's)" : "") + ": " + error.what());
+          }
+        const NeuralOperator &model = *loaded.model;
+        check_precision_on_device(model.precision(),
+                                  s.device,
+                                  "the precision of the checkpoint '" + checkpoint.string() + "' (entry 'Checkpoint')",
+                                  parameter_file);
+        log << "Model: " << model.model_name() << ", " << count_parameters(model) << " parameters, trained for "
+            << loaded.epoch << " epochs" << std::endl;
+        log << "Precision: " << model.precision().describe(s.device) << std::endl;
+
+        const std::vector<TestSet> test_sets = load_test_sets(s, spatial_dim_of(model, s), log);
+        const auto                 errors    = loaded.evaluate(test_sets);
+
+        RunSummary summary = make_summary("evaluate", model, s, errors, start);
+        summary.epochs     = loaded.epoch;
+        summary.train_loss = std::nan("");
+        fs::create_directories(s.output_directory);
+        write_summary(summary, s.output_directory / "summary.json");
+
+        log_test_errors(log, errors, summary.epochs);
+        log << "Written to '" << (s.output_directory / "summary.json").string() << "'" << std::endl;
+      }
+    } // namespace
+
+    void
+    run_evaluate_command(const fs::path &parameter_file, const std::string &output_override, std::ostream &log)
+    {
+      without_backtrace([&] { run(parameter_file, output_override, log); });
+    }
+  } // namespace plugin
+} // namespace mpno

@@ -1,0 +1,158 @@
+// Trainer: writing, reading and resuming checkpoints (trainer.h).
+#include <mpno/surrogate/io_utils.h>
+#include <mpno/surrogate/trainer.h>
+
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include "checkpoint_io.h"
+#include "trainer_impl.h"
+
+#include <stdexcept>
+
+namespace mpno
+{
+  namespace fs = std::filesystem;
+  using namespace checkpoint_io;
+
+  namespace
+  {
+    constexpr const char *training_prefix = "training.";
+
+    /**
+     * "key: checkpoint A, now B" for every Training option recorded in @p state that
+     * differs from @p options; the epoch count, which a resumed run normally raises,
+     * is left out.
+     */
+    std::string
+    differing_options(const CheckpointState &state, const TrainerOptions &options)
+    {
+      std::string list;
+      for (const auto &[key, value] : options.to_entries())
+        {
+          if (key == "epochs")
+            continue;
+          const auto recorded = state.entries.find(training_prefix + key);
+          if (recorded != state.entries.end() && recorded->second != value)
+            list += (list.empty() ? "" : "; ") + key + ": checkpoint " + recorded->second + ", now " + value;
+        }
+      return list;
+    }
+  } // namespace
+
+  void
+  Trainer::save_checkpoint(const fs::path &directory) const
+  {
+    // A partial DIRECTORY.tmp left by an interrupted save is discarded here.
+    fs::path staged = directory;
+    staged += ".tmp";
+    fs::remove_all(staged);
+    fs::create_directories(staged);
+
+    save_module(*model_, staged / model_file);
+    {
+      torch::serialize::OutputArchive archive;
+      impl_->optimizer->save(archive);
+      archive.save_to((staged / optimizer_file).string());
+    }
+    save_normalizers(impl_->input_normalizer, impl_->output_normalizer, staged / normalizer_file);
+
+    CheckpointState state;
+    state.model_name                 = model_->model_name();
+    state.model_config               = model_->config_text();
+    state.precision                  = model_->precision();
+    auto &e                          = state.entries;
+    e["epoch"]                       = std::to_string(epoch_);
+    e["global_step"]                 = std::to_string(global_step_);
+    e["skipped_steps"]               = std::to_string(total_skipped_steps_);
+    e["consecutive_nonfinite_steps"] = std::to_string(impl_->consecutive_nonfinite);
+    const auto fitted                = [](const std::optional<UnitGaussianNormalizer> &normalizer) {
+      return normalizer && normalizer->fitted() ? "true" : "false";
+    };
+    e["encode_input"]  = fitted(impl_->input_normalizer);
+    e["encode_output"] = fitted(impl_->output_normalizer);
+    // Compared with the options of a resumed run (load_checkpoint() logs differences).
+    for (const auto &[key, value] : options_.to_entries())
+      e[training_prefix + key] = value;
+    io::write_file_atomically(staged / state_file, format_state(state));
+    io::write_file_atomically(staged / history_file, format_history(history_));
+
+    replace_directory(staged, directory);
+  }
+
+  void
+  Trainer::load_checkpoint(const fs::path &directory)
+  {
+    const CheckpointState state = open_checkpoint(directory, /*with_optimizer=*/true, log_);
+    const fs::path        found = directory_of(state);
+    if (state.model_name != model_->model_name())
+      throw std::runtime_error("checkpoint directory '" + found.string() + "' holds a model '" + state.model_name +
+                               "', not '" + model_->model_name() + "'");
+    if (state.model_config != model_->config_text() && state.model_config != model_->config_text() + "\n")
+      throw std::runtime_error("checkpoint directory '" + found.string() +
+                               "' was written for another configuration of '" + state.model_name + "':\n" +
+                               state.model_config + "this model has:\n" + model_->config_text());
+    restore_model(*model_, state);
+    restore_training_state(found, state);
+  }
+
+  Trainer
+  Trainer::resume(const fs::path       &checkpoint_directory,
+                  const TrainerOptions &options,
+                  fs::path              output_directory,
+                  std::ostream         *log)
+  {
+    const CheckpointState           state = open_checkpoint(checkpoint_directory, /*with_optimizer=*/true, log);
+    std::shared_ptr<NeuralOperator> model;
+    try
+      {
+        model = make_neural_operator(state.model_name, state.model_config, state.precision);
+      }
+    catch (const std::exception &error)
+      {
+        throw std::runtime_error("cannot rebuild the model from '" + state.file.string() + "': " + error.what());
+      }
+    restore_model(*model, state);
+    Trainer trainer(model, options, std::move(output_directory), log);
+    trainer.restore_training_state(directory_of(state), state);
+    return trainer;
+  }
+
+  void
+  Trainer::restore_training_state(const fs::path &directory, const CheckpointState &state)
+  {
+    const fs::path optimizer_path = directory / optimizer_file;
+    try
+      {
+        torch::serialize::InputArchive archive;
+        archive.load_from(optimizer_path.string(), options_.device);
+        impl_->optimizer->load(archive);
+      }
+    catch (const c10::Error &error)
+      {
+        throw std::runtime_error("cannot read the optimiser state from '" + optimizer_path.string() +
+                                 "': " + error.what_without_backtrace());
+      }
+    catch (const std::exception &error)
+      {
+        throw std::runtime_error("cannot read the optimiser state from '" + optimizer_path.string() +
+                                 "': " + error.what());
+      }
+    load_normalizers(impl_->input_normalizer, impl_->output_normalizer, state, options_.device);
+
+    epoch_                       = state_integer(state, "epoch");
+    global_step_                 = state_integer(state, "global_step");
+    total_skipped_steps_         = state_integer(state, "skipped_steps");
+    impl_->consecutive_nonfinite = state_integer(state, "consecutive_nonfinite_steps");
+    history_ = fs::is_regular_file(directory / history_file) ? read_history(directory / history_file) :
+                                                               std::vector<EpochRecord>{};
+    if (log_)
+      {
+        *log_ << "Resumed from '" << directory.string() << "' after epoch " << epoch_ << " (step " << global_step_
+              << "), precision: " << model_->precision().describe(options_.device) << std::endl;
+        if (const std::string changed = differing_options(state, options_); !changed.empty())
+          *log_ << "Training options differ from the checkpoint's (the continuation is not "
+                << "the run the checkpoint came from): " << changed << std::endl;
+      }
+  }
+} // namespace mpno
