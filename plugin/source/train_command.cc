@@ -1,3 +1,6 @@
+#include <boost/property_tree/json_parser.hpp>
+#include <boost/property_tree/ptree.hpp>
+
 #include <deal.II/base/parameter_handler.h>
 
 #include <mpno/plugin/parameters.h>
@@ -134,14 +137,41 @@ namespace mpno
       without_backtrace([&] { run(parameter_file, output_override, log); });
     }
 
+    namespace
+    {
+      /** One subsection of deal.II's JSON listing as a .prm: each entry's documentation
+       *  and pattern as comments above `set name = default`. */
+      void
+      print_subsection(const boost::property_tree::ptree &tree, const std::string &indent, std::ostream &out)
+      {
+        for (const auto &[name, node] : tree)
+          if (node.count("value") != 0)
+            out << indent << "# " << node.get<std::string>("documentation") << '\n'
+                << indent << "# Pattern: " << node.get<std::string>("pattern_description") << '\n'
+                << indent << "set " << name << " = " << node.get<std::string>("default_value") << "\n\n";
+        for (const auto &[name, node] : tree)
+          if (node.count("value") == 0)
+            {
+              out << indent << "subsection " << name << "\n\n";
+              print_subsection(node, indent + "  ", out);
+              out << indent << "end\n\n";
+            }
+      }
+    } // namespace
+
     void
     print_train_parameters(std::ostream &out)
     {
       dealii::ParameterHandler prm;
       declare_train_parameters(prm);
-      prm.print_parameters(out,
+      std::stringstream json;
+      prm.print_parameters(json,
                            static_cast<dealii::ParameterHandler::OutputStyle>(
-                             dealii::ParameterHandler::PRM | dealii::ParameterHandler::KeepDeclarationOrder));
+                             dealii::ParameterHandler::JSON | dealii::ParameterHandler::KeepDeclarationOrder));
+      boost::property_tree::ptree tree;
+      boost::property_tree::read_json(json, tree);
+      out << "# Every entry of mpno's parameter files with its documentation, pattern and default.\n\n";
+      print_subsection(tree, "", out);
     }
   } // namespace plugin
 } // namespace mpno
