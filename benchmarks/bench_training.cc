@@ -71,7 +71,21 @@ namespace
           throw std::invalid_argument("missing value after " + key);
         const std::string value = argv[++i];
         if (const auto found = integers.find(key); found != integers.end())
-          c.*(found->second) = std::stoll(value);
+          {
+            std::size_t used = 0;
+            try
+              {
+                c.*(found->second) = std::stoll(value, &used);
+              }
+            catch (const std::logic_error &)
+              {
+                used = 0;
+              }
+            const int64_t minimum = key == "--warmup" ? 0 : 1;
+            if (used == 0 || used != value.size() || c.*(found->second) < minimum)
+              throw std::invalid_argument(key + " expects an integer >= " + std::to_string(minimum) + ", got '" +
+                                          value + "'");
+          }
         else if (key == "--precision")
           c.precisions = value;
         else if (key == "--autocast")
