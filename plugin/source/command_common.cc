@@ -56,7 +56,7 @@ namespace mpno
     {
       if (const auto *fno = dynamic_cast<const FNOImpl *>(&model))
         return static_cast<int64_t>(fno->options().n_modes.size());
-      return static_cast<int64_t>(s.fno.n_modes.size());
+      return s.surrogate->spatial_dimension();
     }
 
     long long

@@ -39,7 +39,7 @@ namespace mpno
     load_test_sets(const TrainSettings &s, int64_t spatial_dim, std::ostream &log);
 
     /** The number of spatial axes the model works on: an FNO's number of n_modes; for
-     *  other models that of the Surrogate/FNO subsection. */
+     *  other models that of the selected Surrogate plugin. */
     int64_t
     spatial_dim_of(const NeuralOperator &model, const TrainSettings &s);
 

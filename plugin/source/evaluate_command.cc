@@ -22,6 +22,7 @@ namespace mpno
       {
         const auto start = std::chrono::steady_clock::now();
 
+        load_shared_libraries(parameter_file);
         dealii::ParameterHandler prm;
         declare_train_parameters(prm);
         parse_parameter_file(prm, parameter_file);

@@ -1,6 +1,6 @@
 // The `mpno` program: `mpno train FILE.prm [--output DIR]`, `mpno evaluate FILE.prm
-// [--output DIR]`, `mpno print-parameters`, `mpno --help`. Errors are printed as one message (no stack trace) with exit
-// code 1.
+// [--output DIR]`, `mpno print-parameters [FILE.prm]`, `mpno --help`. Errors are printed as one message (no stack
+// trace) with exit code 1.
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/mpi.h>
 
@@ -24,8 +24,10 @@ namespace
         << "  mpno evaluate FILE.prm [--output DIR]  evaluate the checkpoint named by the entry\n"
         << "                                         `Checkpoint` (default DIR/checkpoint) on\n"
         << "                                         `Data/Test files`; writes DIR/summary.json\n"
-        << "  mpno print-parameters                  print every parameter with its default,\n"
-        << "                                         pattern and documentation\n"
+        << "  mpno print-parameters [FILE.prm]       print every parameter with its default,\n"
+        << "                                         pattern and documentation (with the\n"
+        << "                                         plugins of FILE.prm's `Additional shared\n"
+        << "                                         libraries`)\n"
         << "  mpno --help                            this text\n"
         << "\n"
         << "Relative data paths in FILE.prm are resolved against the directory of FILE.prm;\n"
@@ -95,7 +97,9 @@ main(int argc, char **argv)
         return run_with_parameter_file(command, {args.begin() + 1, args.end()}, mpno::plugin::run_evaluate_command);
       if (command == "print-parameters")
         {
-          mpno::plugin::print_train_parameters(std::cout);
+          if (args.size() > 2)
+            throw mpno::plugin::UserError("mpno print-parameters takes at most one parameter file");
+          mpno::plugin::print_train_parameters(std::cout, args.size() == 2 ? args[1] : std::string());
           return 0;
         }
       throw mpno::plugin::UserError("unknown command '" + command + "' (see mpno --help)");

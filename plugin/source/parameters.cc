@@ -1,9 +1,13 @@
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/base/patterns.h>
+#include <deal.II/base/utilities.h>
 
 #include <mpno/plugin/parameters.h>
+#include <mpno/plugin/surrogate.h>
 #include <mpno/surrogate/io_utils.h>
+
+#include <dlfcn.h>
 
 #include <cctype>
 #include <set>
@@ -25,61 +29,11 @@ namespace mpno
         prm.enter_subsection("Surrogate");
         prm.declare_entry("Model",
                           "fno",
-                          Patterns::Selection("fno"),
-                          "The neural operator to train: fno (Fourier neural operator, Li et al. "
-                          "2021; neuraloperator's FNO). Its parameters are in the subsection of "
-                          "the same name. in_channels and out_channels come from the data.");
-        prm.enter_subsection("FNO");
-        prm.declare_entry("n_modes",
-                          "16, 16",
-                          Patterns::List(Patterns::Integer(1), 1, 3),
-                          "Fourier modes kept per spatial dimension; the number of entries is the "
-                          "spatial dimension of the data (1 to 3).");
-        prm.declare_entry("hidden_channels", "64", Patterns::Integer(1), "Width (channels) of the Fourier blocks.");
-        prm.declare_entry("n_layers", "4", Patterns::Integer(1), "Number of Fourier blocks.");
-        prm.declare_entry("lifting_channel_ratio",
-                          "2",
-                          Patterns::Double(0),
-                          "Hidden width of the lifting channel MLP relative to hidden_channels; "
-                          "must be > 0.");
-        prm.declare_entry("projection_channel_ratio",
-                          "2",
-                          Patterns::Double(0),
-                          "Hidden width of the projection channel MLP relative to hidden_channels; "
-                          "must be > 0.");
-        prm.declare_entry("channel_mlp_expansion",
-                          "0.5",
-                          Patterns::Double(0),
-                          "Hidden width of the channel MLP in each block relative to "
-                          "hidden_channels; must be > 0.");
-        prm.declare_entry("fno_skip",
-                          "linear",
-                          Patterns::Selection("linear|soft-gating|identity"),
-                          "Skip connection around the spectral convolution: linear (1x1 map), "
-                          "soft-gating (per-channel weight) or identity.");
-        prm.declare_entry("channel_mlp_skip",
-                          "soft-gating",
-                          Patterns::Selection("linear|soft-gating|identity"),
-                          "Skip connection around the channel MLP of each block.");
-        prm.declare_entry("norm",
-                          "none",
-                          Patterns::Selection("none|group_norm"),
-                          "Normalisation in the blocks: none, or group_norm (GroupNorm with one "
-                          "group).");
-        prm.declare_entry("positional_embedding",
-                          "grid",
-                          Patterns::Selection("grid|none"),
-                          "grid appends the d coordinates x_j in [0, 1) as input channels.");
-        prm.declare_entry("domain_padding",
-                          "0",
-                          Patterns::Double(0, 1),
-                          "Fraction of each spatial size padded with zeros before the blocks "
-                          "(for non-periodic data), in [0, 1); 0 turns padding off.");
-        prm.declare_entry("domain_padding_mode",
-                          "one-sided",
-                          Patterns::Selection("one-sided|symmetric"),
-                          "Pad at the end of each axis (one-sided) or at both ends (symmetric).");
-        prm.leave_subsection();
+                          Patterns::Selection(Surrogate::registry().names()),
+                          "The neural operator to train, one of: " + Surrogate::registry().documentation() +
+                            ". Its parameters are in its own subsection. in_channels and "
+                            "out_channels come from the data.");
+        Surrogate::registry().declare_parameters(prm);
         prm.leave_subsection();
       }
 
@@ -221,9 +175,27 @@ namespace mpno
       }
     } // namespace
 
+    namespace
+    {
+      const std::string libraries_entry = "Additional shared libraries";
+
+      void
+      declare_libraries(ParameterHandler &prm)
+      {
+        prm.declare_entry(libraries_entry,
+                          "",
+                          Patterns::List(Patterns::FileName(Patterns::FileName::input)),
+                          "Shared libraries (comma separated) loaded before the parameters are "
+                          "declared, so that the plugins they register (e.g. a Surrogate model) "
+                          "can be selected like built-in ones. A relative path is resolved "
+                          "against the directory of this parameter file.");
+      }
+    } // namespace
+
     void
     declare_train_parameters(ParameterHandler &prm)
     {
+      declare_libraries(prm);
       prm.declare_entry("Output directory",
                         "output",
                         Patterns::DirectoryName(),
@@ -273,6 +245,36 @@ namespace mpno
             text.pop_back();
           throw UserError("in parameter file '" + file.string() + "':\n" + text);
         }
+    }
+
+    std::vector<fs::path>
+    load_shared_libraries(const fs::path &file)
+    {
+      if (!fs::is_regular_file(file))
+        return {}; // parse_parameter_file() says so
+      ParameterHandler prm;
+      declare_libraries(prm);
+      try
+        {
+          prm.parse_input(file.string(), "", /*skip_undefined=*/true);
+        }
+      catch (const dealii::ExceptionBase &)
+        {
+          return {}; // the full parse names the problem
+        }
+      std::vector<fs::path> loaded;
+      for (const std::string &value : dealii::Utilities::split_string_list(prm.get(libraries_entry)))
+        {
+          const fs::path path = resolve_path(value, file);
+          if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr)
+            {
+              const char *why = dlerror();
+              throw UserError("in parameter file '" + file.string() + "', entry '" + libraries_entry +
+                              "': cannot load '" + path.string() + "': " + (why ? why : "unknown error"));
+            }
+          loaded.push_back(path);
+        }
+      return loaded;
     }
 
     fs::path

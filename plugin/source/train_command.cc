@@ -55,6 +55,7 @@ namespace mpno
       {
         const auto start = std::chrono::steady_clock::now();
 
+        load_shared_libraries(parameter_file);
         dealii::ParameterHandler prm;
         declare_train_parameters(prm);
         parse_parameter_file(prm, parameter_file);
@@ -77,12 +78,10 @@ namespace mpno
         std::optional<Trainer> trainer;
         if (s.resume_from.empty())
           {
-            train_data       = load_training_data(static_cast<int64_t>(s.fno.n_modes.size()));
-            FNOOptions fno   = s.fno;
-            fno.in_channels  = train_data.x.size(1);
-            fno.out_channels = train_data.y.size(1);
+            train_data                      = load_training_data(s.surrogate->spatial_dimension());
+            const auto [model_name, config] = s.surrogate->configuration(train_data.x.size(1), train_data.y.size(1));
             torch::manual_seed(s.training.seed);
-            trainer.emplace(make_neural_operator(s.model_name, fno.to_text(), s.precision),
+            trainer.emplace(make_neural_operator(model_name, config, s.precision),
                             s.training,
                             s.output_directory,
                             &log);
@@ -160,8 +159,14 @@ namespace mpno
     } // namespace
 
     void
-    print_train_parameters(std::ostream &out)
+    print_train_parameters(std::ostream &out, const fs::path &parameter_file)
     {
+      if (!parameter_file.empty())
+        {
+          if (!fs::is_regular_file(parameter_file))
+            throw UserError("parameter file '" + parameter_file.string() + "' does not exist");
+          load_shared_libraries(parameter_file);
+        }
       dealii::ParameterHandler prm;
       declare_train_parameters(prm);
       std::stringstream json;

@@ -32,25 +32,6 @@ namespace mpno
       }
 
       void
-      read_fno(dealii::ParameterHandler &prm, FNOOptions &fno)
-      {
-        fno.n_modes.clear();
-        for (const int n : dealii::Utilities::string_to_int(dealii::Utilities::split_string_list(prm.get("n_modes"))))
-          fno.n_modes.push_back(n);
-        fno.hidden_channels          = prm.get_integer("hidden_channels");
-        fno.n_layers                 = prm.get_integer("n_layers");
-        fno.lifting_channel_ratio    = prm.get_double("lifting_channel_ratio");
-        fno.projection_channel_ratio = prm.get_double("projection_channel_ratio");
-        fno.channel_mlp_expansion    = prm.get_double("channel_mlp_expansion");
-        fno.fno_skip                 = prm.get("fno_skip");
-        fno.channel_mlp_skip         = prm.get("channel_mlp_skip");
-        fno.norm                     = prm.get("norm");
-        fno.positional_embedding     = prm.get("positional_embedding");
-        fno.domain_padding           = prm.get_double("domain_padding");
-        fno.domain_padding_mode      = prm.get("domain_padding_mode");
-      }
-
-      void
       read_training(dealii::ParameterHandler &prm, TrainerOptions &t)
       {
         t.epochs              = prm.get_integer("Epochs");
@@ -110,9 +91,6 @@ namespace mpno
 
       prm.enter_subsection("Surrogate");
       s.model_name = prm.get("Model");
-      prm.enter_subsection("FNO");
-      read_fno(prm, s.fno);
-      prm.leave_subsection();
       prm.leave_subsection();
 
       prm.enter_subsection("Precision");
@@ -139,36 +117,34 @@ namespace mpno
       s.resume_from     = resolve_path(prm.get("Resume from"), parameter_file);
       prm.leave_subsection();
 
-      // Values the patterns admit but the entries forbid, named by entry.
-      const auto text = [](double value) {
-        std::ostringstream out;
-        out << value;
-        return out.str();
-      };
-      const auto require_positive = [&](const std::string &entry, double value) {
-        if (!(value > 0.))
-          fail("entry '" + entry + "' must be > 0, got " + text(value));
-      };
-      require_positive("Surrogate/FNO/lifting_channel_ratio", s.fno.lifting_channel_ratio);
-      require_positive("Surrogate/FNO/projection_channel_ratio", s.fno.projection_channel_ratio);
-      require_positive("Surrogate/FNO/channel_mlp_expansion", s.fno.channel_mlp_expansion);
-      if (!(s.fno.domain_padding < 1.))
-        fail("entry 'Surrogate/FNO/domain_padding' must be < 1, got " + text(s.fno.domain_padding));
+      // The selected model's subsection: values the patterns admit but the model forbids.
+      try
+        {
+          std::shared_ptr<Surrogate::Interface> surrogate = Surrogate::registry().create(s.model_name);
+          prm.enter_subsection("Surrogate");
+          surrogate->parse_parameters(prm);
+          prm.leave_subsection();
+          s.surrogate = std::move(surrogate);
+        }
+      catch (const std::invalid_argument &error)
+        {
+          fail(error.what());
+        }
       if (command == Command::train)
         {
+          const auto require_positive = [&](const std::string &entry, double value) {
+            if (!(value > 0.))
+              {
+                std::ostringstream out;
+                out << "entry '" << entry << "' must be > 0, got " << value;
+                fail(out.str());
+              }
+          };
           require_positive("Training/Learning rate", s.training.learning_rate);
           require_positive("Training/Scheduler gamma", s.training.gamma);
         }
 
       // What validate() checks beyond that (a backstop: its messages name the option).
-      try
-        {
-          s.fno.validate();
-        }
-      catch (const std::invalid_argument &error)
-        {
-          fail(std::string("subsection Surrogate/FNO: ") + error.what());
-        }
       if (command == Command::train)
         try
           {

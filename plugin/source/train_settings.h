@@ -6,11 +6,14 @@
 
 #include <deal.II/base/parameter_handler.h>
 
+#include <mpno/plugin/surrogate.h>
+
 #include <mpno/surrogate/fno.h>
 #include <mpno/surrogate/precision.h>
 #include <mpno/surrogate/trainer.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,9 +41,12 @@ namespace mpno
       /** `Checkpoint` resolved; empty: output_directory / "checkpoint" (`mpno evaluate`). */
       std::filesystem::path checkpoint;
 
-      std::string     model_name;
-      FNOOptions      fno; ///< in/out_channels are set from the data later
-      PrecisionPolicy precision;
+      /** `Surrogate/Model`. */
+      std::string model_name;
+      /** The selected model, its subsection parsed; configuration() gives what
+       *  make_neural_operator() needs once the data's channels are known. */
+      std::shared_ptr<const Surrogate::Interface> surrogate;
+      PrecisionPolicy                             precision;
 
       std::filesystem::path                                      training_file; ///< resolved
       std::vector<std::pair<std::string, std::filesystem::path>> test_files;    ///< resolved

@@ -55,9 +55,10 @@ TEST(PluginParameters, EveryEntryIsDocumented)
       if (first != std::string::npos)
         previous = line;
     }
-  // Top level (Output directory, Number of threads, Device, Checkpoint), Surrogate with
+  // Top level (Additional shared libraries, Output directory, Number of threads, Device,
+  // Checkpoint), Surrogate with
   // FNO, Precision, Data, Training.
-  EXPECT_EQ(entries, 4 + 13 + 4 + 7 + 14);
+  EXPECT_EQ(entries, 5 + 13 + 4 + 7 + 14);
 }
 
 TEST(PluginParameters, ParsesTheSmallTrainingFile)

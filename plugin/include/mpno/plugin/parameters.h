@@ -26,14 +26,28 @@ namespace mpno
     };
 
     /**
-     * Declare every entry that `mpno train` and `mpno evaluate` read: top level `Output
-     * directory`, `Number of threads`, `Device` and `Checkpoint`, and the subsections
-     * `Surrogate` (with `FNO`), `Precision`, `Data` and `Training`. Each entry has a
+     * Declare every entry that `mpno train` and `mpno evaluate` read: top level
+     * `Additional shared libraries`, `Output directory`, `Number of threads`, `Device`
+     * and `Checkpoint`, and the subsections `Surrogate` (`Model` and a subsection per
+     * registered model), `Precision`, `Data` and `Training`. Each entry has a
      * pattern and a documentation string with its unit or meaning; `mpno
      * print-parameters` prints them.
      */
     void
     declare_train_parameters(dealii::ParameterHandler &prm);
+
+    /**
+     * Load each library of the entry `Additional shared libraries` of @p parameter_file
+     * (read alone, before the other entries are declared) with dlopen(RTLD_NOW |
+     * RTLD_GLOBAL), so that the plugins it registers exist when the parameters are
+     * declared. Relative paths are resolved against the directory of the file. A missing
+     * or unreadable file loads nothing (parse_parameter_file() reports it).
+     * @return the paths loaded, in order.
+     * @throws UserError naming the entry, the library's path, dlerror() and the file
+     *   for a library that cannot be loaded.
+     */
+    std::vector<std::filesystem::path>
+    load_shared_libraries(const std::filesystem::path &parameter_file);
 
     /**
      * Read @p file into @p prm (declared before).

@@ -27,8 +27,10 @@ namespace mpno
                       std::ostream                &log);
 
     /** Print every entry of `mpno train` and `mpno evaluate` with its default, pattern and
-     *  documentation. */
+     *  documentation; with a @p parameter_file, after loading its `Additional shared
+     *  libraries` (so their plugins are listed too).
+     *  @throws UserError for a missing @p parameter_file or a library that cannot be loaded. */
     void
-    print_train_parameters(std::ostream &out);
+    print_train_parameters(std::ostream &out, const std::filesystem::path &parameter_file = {});
   } // namespace plugin
 } // namespace mpno
