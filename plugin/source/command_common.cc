@@ -6,6 +6,8 @@
 
 #include "command_common.h"
 
+#include <torch/utils.h>
+
 #include <iomanip>
 #include <stdexcept>
 
@@ -13,6 +15,20 @@ namespace mpno
 {
   namespace plugin
   {
+    TrainSettings
+    read_command_settings(const std::filesystem::path &parameter_file,
+                          const std::string           &output_override,
+                          const Command                command)
+    {
+      load_shared_libraries(parameter_file);
+      dealii::ParameterHandler prm;
+      declare_train_parameters(prm);
+      parse_parameter_file(prm, parameter_file);
+      TrainSettings settings = read_train_settings(prm, parameter_file, output_override, command);
+      torch::set_num_threads(settings.threads);
+      return settings;
+    }
+
     namespace fs = std::filesystem;
 
     TensorDataset

@@ -23,6 +23,18 @@ namespace mpno
   namespace plugin
   {
     /**
+     * What both commands do first: load the `Additional shared libraries` of
+     * @p parameter_file, declare and parse every entry, read the settings for
+     * @p command and set LibTorch's thread count (after MPI_InitFinalize in main,
+     * which limits deal.II's threads, not LibTorch's).
+     * @throws UserError naming the entry and the parameter file.
+     */
+    TrainSettings
+    read_command_settings(const std::filesystem::path &parameter_file,
+                          const std::string           &output_override,
+                          Command                      command);
+
+    /**
      * Load the .pt data file named by @p entry (d = @p spatial_dim spatial axes, the
      * first @p max_samples samples, 0: all).
      * @throws UserError naming the entry and the parameter file.

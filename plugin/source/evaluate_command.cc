@@ -22,14 +22,8 @@ namespace mpno
       {
         const auto start = std::chrono::steady_clock::now();
 
-        load_shared_libraries(parameter_file);
-        dealii::ParameterHandler prm;
-        declare_train_parameters(prm);
-        parse_parameter_file(prm, parameter_file);
-        const TrainSettings s          = read_train_settings(prm, parameter_file, output_override, Command::evaluate);
+        const TrainSettings s          = read_command_settings(parameter_file, output_override, Command::evaluate);
         const fs::path      checkpoint = s.checkpoint.empty() ? s.output_directory / "checkpoint" : s.checkpoint;
-
-        torch::set_num_threads(s.threads);
         log << "mpno evaluate: parameter file '" << parameter_file.string() << "', checkpoint '" << checkpoint.string()
             << "', output '" << s.output_directory.string() << "', " << s.threads << " thread(s), device "
             << s.device.str() << std::endl;

@@ -55,14 +55,7 @@ namespace mpno
       {
         const auto start = std::chrono::steady_clock::now();
 
-        load_shared_libraries(parameter_file);
-        dealii::ParameterHandler prm;
-        declare_train_parameters(prm);
-        parse_parameter_file(prm, parameter_file);
-        const TrainSettings s = read_train_settings(prm, parameter_file, output_override, Command::train);
-
-        // After MPI_InitFinalize (main), which limits deal.II's threads, not LibTorch's.
-        torch::set_num_threads(s.threads);
+        const TrainSettings s = read_command_settings(parameter_file, output_override, Command::train);
         log << "mpno train: parameter file '" << parameter_file.string() << "', output '" << s.output_directory.string()
             << "', " << s.threads << " thread(s), device " << s.device.str() << std::endl;
 
