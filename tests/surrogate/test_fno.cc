@@ -3,6 +3,8 @@
 #include <mpno/surrogate/dataset.h>
 #include <mpno/surrogate/fno.h>
 
+#include "finite_difference.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -281,16 +283,9 @@ TEST(FNO, GradientsMatchFiniteDifferences)
   int                checked = 0;
   for (auto &named : model->named_parameters())
     {
-      auto        flat  = named.value().view({-1});
-      const auto  grad  = named.value().grad().view({-1});
-      const int64_t index = flat.numel() / 2;
-      const float keep  = flat[index].item<float>();
-      flat[index]       = keep + eps;
-      const double up   = loss_of().item<double>();
-      flat[index]       = keep - eps;
-      const double down = loss_of().item<double>();
-      flat[index]       = keep;
-      const double fd   = (up - down) / (2 * eps);
+      const auto    grad  = named.value().grad().view({-1});
+      const int64_t index = named.value().numel() / 2;
+      const double  fd    = test::central_difference(named.value(), index, eps, loss_of);
       EXPECT_NEAR(grad[index].item<double>(), fd, 2e-2 * std::max(1., std::abs(fd))) << named.key();
       ++checked;
     }

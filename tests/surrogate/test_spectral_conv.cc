@@ -2,6 +2,8 @@
 // and gradients against finite differences.
 #include <mpno/surrogate/spectral_conv.h>
 
+#include "finite_difference.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -258,14 +260,7 @@ TEST(SpectralConv, GradientsMatchFiniteDifferences)
   torch::NoGradGuard no_grad;
   const double       eps = 1e-2;
   auto               check = [&](torch::Tensor &parameter, const torch::Tensor &grad, const int64_t index) {
-    auto         flat = parameter.view({-1});
-    const float  keep = flat[index].item<float>();
-    flat[index]       = keep + eps;
-    const double up   = loss_of().item<double>();
-    flat[index]       = keep - eps;
-    const double down = loss_of().item<double>();
-    flat[index]       = keep;
-    const double fd   = (up - down) / (2 * eps);
+    const double fd = test::central_difference(parameter, index, eps, loss_of);
     const double ad   = grad.view({-1})[index].item<double>();
     EXPECT_NEAR(ad, fd, 2e-2 * std::max(1., std::abs(fd))) << "index " << index;
   };
