@@ -5,8 +5,6 @@
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/grid/grid_generator.h>
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
-#include <deal.II/lac/solver_cg.h>
-#include <deal.II/lac/solver_control.h>
 #include <deal.II/numerics/vector_tools.h>
 
 #include <algorithm>
@@ -45,15 +43,18 @@ namespace mpno
                              const unsigned int  n_2,
                              std::vector<double> values,
                              const Interpolation interpolation)
-    : Function<2>(1), n_1(n_1), n_2(n_2), values(std::move(values)), interpolation(interpolation)
+    : Function<2>(1)
+    , n_1(n_1)
+    , n_2(n_2)
+    , values(std::move(values))
+    , interpolation(interpolation)
   {
     AssertThrow(n_1 >= 2 && n_2 >= 2,
-                ExcMessage("GridFunction needs at least 2 x 2 grid points, got " + std::to_string(n_1) +
-                           " x " + std::to_string(n_2)));
+                ExcMessage("GridFunction needs at least 2 x 2 grid points, got " + std::to_string(n_1) + " x " +
+                           std::to_string(n_2)));
     AssertThrow(this->values.size() == std::size_t(n_1) * n_2,
-                ExcMessage("GridFunction: " + std::to_string(this->values.size()) +
-                           " values given for a " + std::to_string(n_1) + " x " + std::to_string(n_2) +
-                           " grid"));
+                ExcMessage("GridFunction: " + std::to_string(this->values.size()) + " values given for a " +
+                           std::to_string(n_1) + " x " + std::to_string(n_2) + " grid"));
   }
 
 
@@ -73,16 +74,15 @@ namespace mpno
     const unsigned int i  = std::min(static_cast<unsigned int>(s), n_1 - 2);
     const unsigned int j  = std::min(static_cast<unsigned int>(t), n_2 - 2);
     const double       ds = s - i, dt = t - j;
-    const auto         v  = [&](const unsigned int k, const unsigned int l) {
-      return values[std::size_t(k) * n_2 + l];
-    };
-    return (1 - ds) * ((1 - dt) * v(i, j) + dt * v(i, j + 1)) +
-           ds * ((1 - dt) * v(i + 1, j) + dt * v(i + 1, j + 1));
+    const auto         v = [&](const unsigned int k, const unsigned int l) { return values[std::size_t(k) * n_2 + l]; };
+    return (1 - ds) * ((1 - dt) * v(i, j) + dt * v(i, j + 1)) + ds * ((1 - dt) * v(i + 1, j) + dt * v(i + 1, j + 1));
   }
 
 
   DarcySolver::DarcySolver(const DarcyParameters &parameters)
-    : parameters(checked(parameters)), fe(parameters.fe_degree), dof_handler(triangulation)
+    : parameters(checked(parameters))
+    , fe(parameters.fe_degree)
+    , dof_handler(triangulation)
   {
     GridGenerator::subdivided_hyper_cube(triangulation, parameters.n_cells_per_side, 0.0, 1.0);
     setup_system();
@@ -116,8 +116,9 @@ namespace mpno
     system_matrix    = 0;
     system_rhs       = 0;
 
-    const QGauss<2> quadrature(fe.degree + 1);
-    FEValues<2>     fe_values(fe, quadrature,
+    const QGauss<2>    quadrature(fe.degree + 1);
+    FEValues<2>        fe_values(fe,
+                          quadrature,
                           update_values | update_gradients | update_quadrature_points | update_JxW_values);
     const unsigned int dofs_per_cell = fe.n_dofs_per_cell();
     const unsigned int n_q_points    = quadrature.size();
@@ -154,7 +155,7 @@ namespace mpno
   void
   DarcySolver::setup_amg()
   {
-    const auto start = std::chrono::steady_clock::now();
+    const auto                                        start = std::chrono::steady_clock::now();
     TrilinosWrappers::PreconditionAMG::AdditionalData data;
     data.elliptic              = true;
     data.higher_order_elements = fe.degree > 1;
@@ -177,13 +178,7 @@ namespace mpno
   double
   DarcySolver::relative_residual(const Vector<double> &u) const
   {
-    const double rhs_norm = system_rhs.l2_norm();
-    if (rhs_norm == 0)
-      return 0;
-    Vector<double> residual(u.size());
-    system_matrix.vmult(residual, u);
-    residual.sadd(-1.0, system_rhs);
-    return residual.l2_norm() / rhs_norm;
+    return LinearSystem{&system_matrix, &system_rhs, &constraints, nullptr}.relative_residual(u);
   }
 
 
@@ -200,33 +195,29 @@ namespace mpno
     AssertThrow(initial_guess.size() == dof_handler.n_dofs(),
                 ExcMessage("DarcySolver::solve: initial guess has " + std::to_string(initial_guess.size()) +
                            " entries, the FE space " + std::to_string(dof_handler.n_dofs())));
-    const TrilinosWrappers::PreconditionAMG &preconditioner = get_amg();
+    get_amg(); // throws if setup_amg() is outstanding
 
     DarcySolveResult result;
     result.assembly_seconds  = last_assembly_seconds;
     result.amg_setup_seconds = last_amg_setup_seconds;
 
     solution = initial_guess;
-    constraints.distribute(solution);
-    result.initial_relative_residual = result.final_relative_residual = relative_residual(solution);
+    KrylovSettings settings;
+    settings.relative_tolerance = parameters.relative_tolerance;
+    settings.max_iterations     = parameters.max_iterations;
+    const KrylovResult krylov   = solve_cg(linear_system(), solution, settings);
 
-    const double rhs_norm = system_rhs.l2_norm();
-    const auto   start    = std::chrono::steady_clock::now();
-    if (rhs_norm == 0)
-      solution = 0;
-    // CG's recursive residual may drift from the true one near the tolerance: the true
-    // residual decides, and CG restarts from the iterate while it is too large.
-    for (unsigned int run = 0; run < 3 && result.final_relative_residual > parameters.relative_tolerance; ++run)
-      {
-        SolverControl control(parameters.max_iterations - result.iterations,
-                              parameters.relative_tolerance * rhs_norm);
-        SolverCG<Vector<double>> cg(control);
-        cg.solve(system_matrix, solution, system_rhs, preconditioner);
-        constraints.distribute(solution);
-        result.iterations += control.last_step();
-        result.final_relative_residual = relative_residual(solution);
-      }
-    result.cg_seconds = seconds_since(start);
+    result.iterations                = krylov.iterations;
+    result.initial_relative_residual = krylov.initial_relative_residual;
+    result.final_relative_residual   = krylov.final_relative_residual;
+    result.cg_seconds                = krylov.seconds;
     return result;
+  }
+
+
+  LinearSystem
+  DarcySolver::linear_system() const
+  {
+    return {&system_matrix, &system_rhs, &constraints, &get_amg()};
   }
 } // namespace mpno

@@ -4,10 +4,14 @@
 #include <mpno/surrogate/fno.h>
 #include <mpno/surrogate/io_utils.h>
 
+#include <mpno/coupling/dataset_file.h>
+
 #include "command_common.h"
+#include "dataset_tensors.h"
 
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <iomanip>
 #include <stdexcept>
 
@@ -22,7 +26,7 @@ namespace mpno
     {
       load_shared_libraries(parameter_file);
       dealii::ParameterHandler prm;
-      declare_train_parameters(prm);
+      declare_parameters(prm, read_dimension(parameter_file));
       parse_parameter_file(prm, parameter_file);
       TrainSettings settings = read_train_settings(prm, parameter_file, output_override, command);
       torch::set_num_threads(settings.threads);
@@ -36,7 +40,8 @@ namespace mpno
               const std::string   &entry,
               const fs::path      &path,
               int64_t              max_samples,
-              int64_t              spatial_dim)
+              int64_t              spatial_dim,
+              const std::string   &set_name)
     {
       const std::string where = "in parameter file '" + s.parameter_file.string() + "', entry '" + entry + "': ";
       if (path.empty())
@@ -45,6 +50,18 @@ namespace mpno
         throw UserError(where + "the data file '" + path.string() + "' does not exist");
       try
         {
+          if (path.extension() == ".h5")
+            {
+              const std::vector<std::string> sets = list_sets(path);
+              std::string                    set  = set_name;
+              if (std::find(sets.begin(), sets.end(), "test_" + set_name) != sets.end())
+                set = "test_" + set_name;
+              TensorDataset data = to_tensor_dataset(read_set(path, set, max_samples));
+              if (data.x.dim() != spatial_dim + 2)
+                throw std::invalid_argument("set '" + set + "' has " + std::to_string(data.x.dim() - 2) +
+                                            " spatial axes, the model " + std::to_string(spatial_dim));
+              return data;
+            }
           return load_pt_dataset(path.string(), s.input_key, s.output_key, spatial_dim, max_samples);
         }
       catch (const std::exception &error)
@@ -57,9 +74,15 @@ namespace mpno
     load_test_sets(const TrainSettings &s, int64_t spatial_dim, std::ostream &log)
     {
       std::vector<TestSet> test_sets;
-      for (const auto &[name, path] : s.test_files)
+      auto                 files = s.test_files;
+      // No Test files with a generated dataset.h5: each of its test sets.
+      if (files.empty() && s.training_file.extension() == ".h5" && fs::is_regular_file(s.training_file))
+        for (const std::string &set : list_sets(s.training_file))
+          if (set != "train")
+            files.emplace_back(set.rfind("test_", 0) == 0 ? set.substr(5) : set, s.training_file);
+      for (const auto &[name, path] : files)
         {
-          test_sets.push_back({name, load_data(s, "Data/Test files", path, 0, spatial_dim)});
+          test_sets.push_back({name, load_data(s, "Data/Test files", path, 0, spatial_dim, name)});
           const TensorDataset &data = test_sets.back().data;
           log << "Test set '" << name << "': " << path.string() << ", x " << io::shape_to_string(data.x.sizes())
               << ", y " << io::shape_to_string(data.y.sizes()) << std::endl;

@@ -35,8 +35,10 @@ namespace mpno
                           Command                      command);
 
     /**
-     * Load the .pt data file named by @p entry (d = @p spatial_dim spatial axes, the
-     * first @p max_samples samples, 0: all).
+     * Load the data file named by @p entry (d = @p spatial_dim spatial axes, the first
+     * @p max_samples samples, 0: all): a .pt file (keys `Data/Input key` and `Output
+     * key`) or a dataset.h5 of `mpno generate`, whose set `test_SET` (if present) or
+     * `SET` is read, SET = @p set_name.
      * @throws UserError naming the entry and the parameter file.
      */
     TensorDataset
@@ -44,7 +46,8 @@ namespace mpno
               const std::string           &entry,
               const std::filesystem::path &path,
               int64_t                      max_samples,
-              int64_t                      spatial_dim);
+              int64_t                      spatial_dim,
+              const std::string           &set_name = "train");
 
     /** Every set of `Data/Test files`, logged with its shapes. */
     std::vector<TestSet>

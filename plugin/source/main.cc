@@ -1,10 +1,11 @@
-// The `mpno` program: `mpno train FILE.prm [--output DIR]`, `mpno evaluate FILE.prm
-// [--output DIR]`, `mpno print-parameters [FILE.prm]`, `mpno --help`. Errors are printed as one message (no stack
-// trace) with exit code 1.
+// The `mpno` program: `mpno generate|train|solve|run|evaluate|validate FILE.prm
+// [--output DIR]`, `mpno print-parameters [FILE.prm]`, `mpno --help`. Errors are printed
+// as one message (no stack trace) with exit code 1.
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/mpi.h>
 
 #include <mpno/plugin/evaluate_command.h>
+#include <mpno/plugin/job_commands.h>
 #include <mpno/plugin/parameters.h>
 #include <mpno/plugin/train_command.h>
 
@@ -18,12 +19,21 @@ namespace
   print_usage(std::ostream &out)
   {
     out << "Usage:\n"
-        << "  mpno train FILE.prm [--output DIR]     train (or continue) the surrogate described\n"
-        << "                                         by FILE.prm; writes DIR/checkpoint/,\n"
+        << "  mpno run FILE.prm [--output DIR]       the main job: generate, train, solve\n"
+        << "  mpno generate FILE.prm [--output DIR]  solve instances of the Problem classically;\n"
+        << "                                         writes DIR/dataset.h5 (sets train, test_N)\n"
+        << "  mpno train FILE.prm [--output DIR]     train (or continue) the surrogate on\n"
+        << "                                         `Data/Training file` (default\n"
+        << "                                         DIR/dataset.h5); writes DIR/checkpoint/,\n"
         << "                                         DIR/history.csv and DIR/summary.json\n"
+        << "  mpno solve FILE.prm [--output DIR]     held-out instances from zero and with the\n"
+        << "                                         hybrid solver; writes DIR/hybrid.csv,\n"
+        << "                                         DIR/solution-NNN.vtu, summary.json \"hybrid\"\n"
         << "  mpno evaluate FILE.prm [--output DIR]  evaluate the checkpoint named by the entry\n"
         << "                                         `Checkpoint` (default DIR/checkpoint) on\n"
-        << "                                         `Data/Test files`; writes DIR/summary.json\n"
+        << "                                         the test sets; writes DIR/summary.json\n"
+        << "  mpno validate FILE.prm                 check FILE.prm (entries, values, plugins,\n"
+        << "                                         named files) without running anything\n"
         << "  mpno print-parameters [FILE.prm]       print every parameter with its default,\n"
         << "                                         pattern and documentation (with the\n"
         << "                                         plugins of FILE.prm's `Additional shared\n"
@@ -93,6 +103,14 @@ main(int argc, char **argv)
         }
       if (command == "train")
         return run_with_parameter_file(command, {args.begin() + 1, args.end()}, mpno::plugin::run_train_command);
+      if (command == "generate")
+        return run_with_parameter_file(command, {args.begin() + 1, args.end()}, mpno::plugin::run_generate_command);
+      if (command == "solve")
+        return run_with_parameter_file(command, {args.begin() + 1, args.end()}, mpno::plugin::run_solve_command);
+      if (command == "run")
+        return run_with_parameter_file(command, {args.begin() + 1, args.end()}, mpno::plugin::run_run_command);
+      if (command == "validate")
+        return run_with_parameter_file(command, {args.begin() + 1, args.end()}, mpno::plugin::run_validate_command);
       if (command == "evaluate")
         return run_with_parameter_file(command, {args.begin() + 1, args.end()}, mpno::plugin::run_evaluate_command);
       if (command == "print-parameters")

@@ -5,6 +5,8 @@
 
 #include <mpno/plugin/parameters.h>
 #include <mpno/plugin/surrogate.h>
+
+#include "job_parameters.h"
 #include <mpno/surrogate/io_utils.h>
 
 #include <dlfcn.h>
@@ -78,18 +80,21 @@ namespace mpno
                           "",
                           Patterns::FileName(Patterns::FileName::input),
                           "The training data: a .pt file written by torch.save holding a dict of "
-                          "tensors (neuraloperator's format). A relative path is resolved against "
-                          "the directory of this parameter file. Needed by `mpno train` unless "
-                          "it only evaluates (Epochs = 0 with Resume from); not used by `mpno "
-                          "evaluate`.");
+                          "tensors (neuraloperator's format), or a dataset.h5 of `mpno generate` "
+                          "(its set `train`). Empty: OUTPUT/dataset.h5, what `mpno generate` "
+                          "writes. A relative path is resolved against the directory of this "
+                          "parameter file. Not used by `mpno evaluate` except as the source of "
+                          "test sets.");
         prm.declare_entry("Test files",
                           "",
                           Patterns::Map(Patterns::Anything(), Patterns::Anything()),
                           "Named test sets, 'name: path' pairs separated by commas, e.g. "
-                          "'16: ../data/darcy_test_16.pt, 32: ../data/darcy_test_32.pt'. Relative "
-                          "paths are resolved against the directory of this parameter file. Each "
-                          "set is evaluated after every epoch and by `mpno evaluate` (relative "
-                          "L2 and H1 errors in physical units).");
+                          "'16: ../data/darcy_test_16.pt, 32: ../data/darcy_test_32.pt'; for a "
+                          ".h5 path the set test_NAME (or NAME) of that file. Empty with a .h5 "
+                          "Training file: every test set of that file. Relative paths are "
+                          "resolved against the directory of this parameter file. Each set is "
+                          "evaluated after every epoch and by `mpno evaluate` (relative L2 and H1 "
+                          "errors in physical units).");
         prm.declare_entry("Input key", "x", Patterns::Anything(), "Key of the input tensor in the .pt dict.");
         prm.declare_entry("Output key", "y", Patterns::Anything(), "Key of the output tensor in the .pt dict.");
         prm.declare_entry("Training samples",
@@ -180,6 +185,16 @@ namespace mpno
       const std::string libraries_entry = "Additional shared libraries";
 
       void
+      declare_dimension(ParameterHandler &prm)
+      {
+        prm.declare_entry("Dimension",
+                          "2",
+                          Patterns::Integer(2, 3),
+                          "Space dimension of the problem (2 or 3); read before the other entries, "
+                          "since the problems offered depend on it.");
+      }
+
+      void
       declare_libraries(ParameterHandler &prm)
       {
         prm.declare_entry(libraries_entry,
@@ -193,9 +208,10 @@ namespace mpno
     } // namespace
 
     void
-    declare_train_parameters(ParameterHandler &prm)
+    declare_parameters(ParameterHandler &prm, const int dim)
     {
       declare_libraries(prm);
+      declare_dimension(prm);
       prm.declare_entry("Output directory",
                         "output",
                         Patterns::DirectoryName(),
@@ -220,10 +236,13 @@ namespace mpno
                         "checkpoint/ in the output directory. A relative path is resolved "
                         "against the directory of this parameter file. Not used by `mpno "
                         "train`, which resumes from Training/Resume from.");
+      declare_problem(prm, dim);
+      declare_data_generation(prm);
       declare_surrogate(prm);
       declare_precision(prm);
       declare_data(prm);
       declare_training(prm);
+      declare_hybrid_solver(prm, dim);
     }
 
     void
@@ -245,6 +264,29 @@ namespace mpno
             text.pop_back();
           throw UserError("in parameter file '" + file.string() + "':\n" + text);
         }
+    }
+
+    int
+    read_dimension(const fs::path &file)
+    {
+      if (!fs::is_regular_file(file))
+        return 2; // parse_parameter_file() says so
+      ParameterHandler prm;
+      declare_libraries(prm);
+      prm.declare_entry("Dimension", "2", Patterns::Anything());
+      try
+        {
+          prm.parse_input(file.string(), "", /*skip_undefined=*/true);
+        }
+      catch (const dealii::ExceptionBase &)
+        {
+          return 2; // the full parse names the problem
+        }
+      const std::string value = io::trim(prm.get("Dimension"));
+      if (value != "2" && value != "3")
+        throw UserError("in parameter file '" + file.string() + "', entry 'Dimension': expected 2 or 3, got '" + value +
+                        "'");
+      return value[0] - '0';
     }
 
     std::vector<fs::path>

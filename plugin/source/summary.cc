@@ -2,6 +2,9 @@
 
 #include "summary.h"
 
+#include <boost/property_tree/json_parser.hpp>
+#include <boost/property_tree/ptree.hpp>
+
 #include <cmath>
 #include <iomanip>
 #include <limits>
@@ -91,9 +94,94 @@ namespace mpno
           << "  \"seconds\": " << json_number(s.seconds) << ",\n"
           << "  \"peak_rss_mb\": " << json_number(s.peak_rss_mb) << ",\n"
           << "  \"threads\": " << s.threads << ",\n"
-          << "  \"parameter_file\": " << json_string(s.parameter_file) << "\n"
-          << "}\n";
+          << "  \"parameter_file\": " << json_string(s.parameter_file);
+      if (s.generation)
+        {
+          const GenerationSummary &g = *s.generation;
+          out << ",\n  \"generation\": {\"problem\": " << json_string(g.problem) << ", \"n_dofs\": " << g.n_dofs
+              << ", \"training_instances\": " << g.training_instances << ", \"test_instances\": " << g.test_instances
+              << ", \"mean_iterations\": " << json_number(g.mean_iterations)
+              << ", \"seconds\": " << json_number(g.seconds) << "}";
+        }
+      if (s.hybrid)
+        {
+          const HybridSummary &h = *s.hybrid;
+          out << ",\n  \"hybrid\": {\n"
+              << "    \"strategy\": " << json_string(h.strategy) << ",\n"
+              << "    \"instances\": " << h.instances << ",\n"
+              << "    \"n_dofs\": " << h.n_dofs << ",\n"
+              << "    \"iterations_zero_guess\": " << h.iterations_zero_guess << ",\n"
+              << "    \"iterations_surrogate\": " << h.iterations_surrogate << ",\n"
+              << "    \"max_final_relative_residual\": " << json_number(h.max_final_relative_residual) << ",\n"
+              << "    \"seconds_zero_guess\": " << json_number(h.seconds_zero_guess) << ",\n"
+              << "    \"seconds_surrogate\": " << json_number(h.seconds_surrogate) << ",\n"
+              << "    \"inference_seconds\": " << json_number(h.inference_seconds) << ",\n"
+              << "    \"transfer_seconds\": " << json_number(h.transfer_seconds) << ",\n"
+              << "    \"assembly_seconds\": " << json_number(h.assembly_seconds) << ",\n"
+              << "    \"mean_surrogate_relative_error\": " << json_number(h.mean_surrogate_relative_error) << ",\n"
+              << "    \"max_surrogate_relative_error\": " << json_number(h.max_surrogate_relative_error) << ",\n"
+              << "    \"mean_initial_relative_residual\": " << json_number(h.mean_initial_relative_residual) << ",\n"
+              << "    \"smooth_residual_fraction\": " << json_number(h.smooth_residual_fraction) << ",\n"
+              << "    \"fallbacks\": " << h.fallbacks << "\n  }";
+        }
+      out << "\n}\n";
       return out.str();
+    }
+
+    namespace
+    {
+      double
+      number(const boost::property_tree::ptree &tree, const std::string &path)
+      {
+        const auto value = tree.get_optional<std::string>(path);
+        if (!value || *value == "null")
+          return std::nan("");
+        return std::stod(*value);
+      }
+    } // namespace
+
+    std::optional<RunSummary>
+    read_summary(const std::filesystem::path &file)
+    {
+      if (!std::filesystem::is_regular_file(file))
+        return std::nullopt;
+      try
+        {
+          boost::property_tree::ptree tree;
+          boost::property_tree::read_json(file.string(), tree);
+          RunSummary s;
+          s.command          = tree.get<std::string>("command", "");
+          s.device           = tree.get<std::string>("device", "");
+          s.model            = tree.get<std::string>("model", "");
+          s.n_parameters     = tree.get<long long>("n_parameters", 0);
+          s.precision        = tree.get<std::string>("precision", "");
+          s.precision_policy = tree.get<std::string>("precision_policy", "");
+          s.epochs           = tree.get<long long>("epochs", 0);
+          s.skipped_steps    = tree.get<long long>("skipped_steps", 0);
+          s.train_loss       = number(tree, "train_loss");
+          if (const auto errors = tree.get_child_optional("test_errors"))
+            for (const auto &[name, e] : *errors)
+              s.test_errors[name] = {number(e, "l2"), number(e, "h1")};
+          s.samples_per_second = number(tree, "samples_per_second");
+          s.training_seconds   = number(tree, "training_seconds");
+          s.seconds            = number(tree, "seconds");
+          s.peak_rss_mb        = number(tree, "peak_rss_mb");
+          s.threads            = tree.get<int>("threads", 1);
+          s.parameter_file     = tree.get<std::string>("parameter_file", "");
+          if (const auto g = tree.get_child_optional("generation"))
+            s.generation = GenerationSummary{g->get<std::string>("problem", ""),
+                                             g->get<long long>("n_dofs", 0),
+                                             g->get<long long>("training_instances", 0),
+                                             g->get<long long>("test_instances", 0),
+                                             number(*g, "mean_iterations"),
+                                             number(*g, "seconds")};
+          // A stored "hybrid" block belongs to an earlier solve: the caller replaces it.
+          return s;
+        }
+      catch (const std::exception &)
+        {
+          return std::nullopt;
+        }
     }
 
     void

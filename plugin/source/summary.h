@@ -4,14 +4,47 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace mpno
 {
   namespace plugin
   {
-    /** The machine-readable figures of a `mpno train` or `mpno evaluate` run (design.md
-     *  "Files written"). */
+    /** Figures of `mpno generate`. */
+    struct GenerationSummary
+    {
+      std::string problem;
+      long long   n_dofs             = 0;
+      long long   training_instances = 0;
+      long long   test_instances     = 0;
+      double      mean_iterations    = 0.; ///< CG + AMG iterations per classical solve
+      double      seconds            = 0.;
+    };
+
+    /** Figures of `mpno solve` (issue 3's "hybrid" keys and more). Seconds are totals over
+     *  the instances; the surrogate's include inference and transfer. */
+    struct HybridSummary
+    {
+      std::string strategy;
+      long long   instances                      = 0;
+      long long   n_dofs                         = 0;
+      long long   iterations_zero_guess          = 0;
+      long long   iterations_surrogate           = 0;
+      double      max_final_relative_residual    = 0.;
+      double      seconds_zero_guess             = 0.;
+      double      seconds_surrogate              = 0.;
+      double      inference_seconds              = 0.;
+      double      transfer_seconds               = 0.;
+      double      assembly_seconds               = 0.; ///< assembly + preconditioner setup, not in either
+      double      mean_surrogate_relative_error  = 0.; ///< L2(prediction - u) / L2(u), FE norms
+      double      max_surrogate_relative_error   = 0.;
+      double      mean_initial_relative_residual = 0.; ///< of the prediction
+      double      smooth_residual_fraction       = 0.; ///< mean ||A e_s|| / ||A e||, e_s the grid-resolved error
+      long long   fallbacks                      = 0;  ///< predictions rejected
+    };
+
+    /** The machine-readable figures of the `mpno` commands (design.md "Files written"). */
     struct RunSummary
     {
       std::string command = "train"; ///< "train" | "evaluate"
@@ -25,13 +58,20 @@ namespace mpno
       double      train_loss    = 0.; ///< of the last epoch, mean per sample
       /** Per test set: relative L2 and H1 errors, mean over samples, physical units. */
       std::map<std::string, std::pair<double, double>> test_errors;
-      double      samples_per_second = 0.; ///< training throughput of this run's epochs (0: none)
-      double      training_seconds   = 0.; ///< epochs of this run, evaluation included
-      double      seconds            = 0.; ///< the whole command
-      double      peak_rss_mb        = 0.;
-      int         threads            = 1;
-      std::string parameter_file;
+      double                           samples_per_second = 0.; ///< training throughput of this run's epochs (0: none)
+      double                           training_seconds   = 0.; ///< epochs of this run, evaluation included
+      double                           seconds            = 0.; ///< the whole command
+      double                           peak_rss_mb        = 0.;
+      int                              threads            = 1;
+      std::string                      parameter_file;
+      std::optional<GenerationSummary> generation;
+      std::optional<HybridSummary>     hybrid;
     };
+
+    /** The summary in @p file, if it exists and parses (numbers written as null read as
+     *  NaN); std::nullopt otherwise. */
+    std::optional<RunSummary>
+    read_summary(const std::filesystem::path &file);
 
     /** Peak resident set size of this process in MiB (getrusage ru_maxrss). */
     double

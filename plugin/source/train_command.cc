@@ -114,6 +114,9 @@ namespace mpno
           }
         summary.samples_per_second = records.empty() ? 0. : static_cast<double>(records.size()) / inverse_rates;
         fs::create_directories(s.output_directory);
+        // Keep the figures of `mpno generate`; those of an earlier `mpno solve` are stale.
+        if (const auto previous = read_summary(s.output_directory / "summary.json"))
+          summary.generation = previous->generation;
         write_summary(summary, s.output_directory / "summary.json");
 
         log_test_errors(log, errors, summary.epochs);
@@ -161,7 +164,7 @@ namespace mpno
           load_shared_libraries(parameter_file);
         }
       dealii::ParameterHandler prm;
-      declare_train_parameters(prm);
+      declare_parameters(prm, parameter_file.empty() ? 2 : read_dimension(parameter_file));
       std::stringstream json;
       prm.print_parameters(json,
                            static_cast<dealii::ParameterHandler::OutputStyle>(

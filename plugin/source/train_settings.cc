@@ -102,6 +102,8 @@ namespace mpno
 
       prm.enter_subsection("Data");
       s.training_file = resolve_path(prm.get("Training file"), parameter_file);
+      if (s.training_file.empty())
+        s.training_file = s.output_directory / "dataset.h5"; // what `mpno generate` writes
       for (const auto &[name, path] : parse_named_paths(prm.get("Test files"), "Data/Test files", parameter_file))
         s.test_files.emplace_back(name, resolve_path(path, parameter_file));
       s.input_key        = prm.get("Input key");
@@ -160,11 +162,9 @@ namespace mpno
       if (command == Command::train && s.resume_from.empty())
         check_precision_on_device(s.precision, s.device, "entry 'Precision/Reduced type'", parameter_file);
 
-      if (command == Command::train && s.training_file.empty() && s.resume_from.empty())
-        fail("entry 'Data/Training file' is empty (it may only be empty when evaluating a "
-             "checkpoint: Epochs = 0 with Resume from, or mpno evaluate)");
-      if (command == Command::evaluate && s.test_files.empty())
-        fail("entry 'Data/Test files' is empty: mpno evaluate has nothing to evaluate");
+      if (command == Command::evaluate && s.test_files.empty() && s.training_file.extension() != ".h5")
+        fail("entry 'Data/Test files' is empty and 'Data/Training file' is no dataset.h5 with test sets: "
+             "mpno evaluate has nothing to evaluate");
       return s;
     }
   } // namespace plugin

@@ -3,6 +3,7 @@
 #   EXPECT_FAILURE   ON: the exit code must be non-zero; otherwise it must be 0
 #   EXPECT_OUTPUT    a regular expression the screen output (stdout + stderr) must match
 #   EXPECT_SUMMARY   a regular expression OUTPUT/summary.json must match
+#   EXPECT_FILES     a list of paths, relative to OUTPUT, that must exist afterwards
 #   SAME_AS          another summary.json whose "test_errors" (and, with SAME_TRAIN_LOSS,
 #                    "train_loss") must equal OUTPUT/summary.json's exactly: both are read
 #                    and written back with 17 significant digits, which identifies a double
@@ -29,6 +30,11 @@ endif()
 if(DEFINED EXPECT_OUTPUT AND NOT "${out}${err}" MATCHES "${EXPECT_OUTPUT}")
   message(FATAL_ERROR "the output does not match '${EXPECT_OUTPUT}'")
 endif()
+foreach(file IN LISTS EXPECT_FILES)
+  if(NOT EXISTS "${OUTPUT}/${file}")
+    message(FATAL_ERROR "no ${OUTPUT}/${file}")
+  endif()
+endforeach()
 if(DEFINED EXPECT_SUMMARY OR DEFINED SAME_AS)
   if(NOT EXISTS "${OUTPUT}/summary.json")
     message(FATAL_ERROR "no ${OUTPUT}/summary.json")

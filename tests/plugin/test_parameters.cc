@@ -21,7 +21,7 @@ namespace
   parse_error(const fs::path &file)
   {
     dealii::ParameterHandler prm;
-    mpno::plugin::declare_train_parameters(prm);
+    mpno::plugin::declare_parameters(prm);
     try
       {
         mpno::plugin::parse_parameter_file(prm, file);
@@ -37,7 +37,7 @@ namespace
 TEST(PluginParameters, EveryEntryIsDocumented)
 {
   dealii::ParameterHandler prm;
-  mpno::plugin::declare_train_parameters(prm);
+  mpno::plugin::declare_parameters(prm);
   std::ostringstream out;
   prm.print_parameters(out, dealii::ParameterHandler::PRM);
   std::istringstream in(out.str());
@@ -55,16 +55,16 @@ TEST(PluginParameters, EveryEntryIsDocumented)
       if (first != std::string::npos)
         previous = line;
     }
-  // Top level (Additional shared libraries, Output directory, Number of threads, Device,
-  // Checkpoint), Surrogate with
-  // FNO, Precision, Data, Training.
-  EXPECT_EQ(entries, 5 + 13 + 4 + 7 + 14);
+  // Top level (Additional shared libraries, Dimension, Output directory, Number of
+  // threads, Device, Checkpoint), Problem (Name, Darcy's 9), Data generation, Surrogate
+  // with FNO, Precision, Data, Training, Hybrid solver.
+  EXPECT_EQ(entries, 6 + (1 + 9) + 8 + 13 + 4 + 7 + 14 + 7);
 }
 
 TEST(PluginParameters, ParsesTheSmallTrainingFile)
 {
   dealii::ParameterHandler prm;
-  mpno::plugin::declare_train_parameters(prm);
+  mpno::plugin::declare_parameters(prm);
   mpno::plugin::parse_parameter_file(prm, test_dir / "train_small.prm");
   prm.enter_subsection("Surrogate");
   prm.enter_subsection("FNO");
@@ -83,7 +83,7 @@ TEST(PluginParameters, TheDarcyParameterFileIsValidAndItsDataExist)
 {
   const fs::path           file = fs::path(MPNO_PARAMETER_FILES_DIR) / "darcy_pt_fno.prm";
   dealii::ParameterHandler prm;
-  mpno::plugin::declare_train_parameters(prm);
+  mpno::plugin::declare_parameters(prm);
   ASSERT_NO_THROW(mpno::plugin::parse_parameter_file(prm, file));
 
   prm.enter_subsection("Data");

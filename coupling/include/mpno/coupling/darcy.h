@@ -12,6 +12,8 @@
 #include <deal.II/lac/trilinos_sparse_matrix.h>
 #include <deal.II/lac/vector.h>
 
+#include <mpno/coupling/linear_solve.h>
+
 #include <vector>
 
 namespace mpno
@@ -138,28 +140,57 @@ namespace mpno
     DarcySolveResult
     solve();
 
+    /// The assembled system with its AMG, for solve_cg() and the hybrid strategies;
+    /// throws ExcMessage if setup_amg() is outstanding.
+    LinearSystem
+    linear_system() const;
+
     /// ||b - A u|| / ||b|| for any DoF vector @p u (0 when b = 0).
     double
     relative_residual(const dealii::Vector<double> &u) const;
 
     const DarcyParameters &
-    get_parameters() const { return parameters; }
+    get_parameters() const
+    {
+      return parameters;
+    }
     const dealii::Triangulation<2> &
-    get_triangulation() const { return triangulation; }
+    get_triangulation() const
+    {
+      return triangulation;
+    }
     const dealii::FE_Q<2> &
-    get_fe() const { return fe; }
+    get_fe() const
+    {
+      return fe;
+    }
     const dealii::DoFHandler<2> &
-    get_dof_handler() const { return dof_handler; }
+    get_dof_handler() const
+    {
+      return dof_handler;
+    }
     /// Homogeneous Dirichlet (and, for generality, hanging-node) constraints.
     const dealii::AffineConstraints<double> &
-    get_constraints() const { return constraints; }
+    get_constraints() const
+    {
+      return constraints;
+    }
     const dealii::TrilinosWrappers::SparseMatrix &
-    get_system_matrix() const { return system_matrix; }
+    get_system_matrix() const
+    {
+      return system_matrix;
+    }
     const dealii::Vector<double> &
-    get_system_rhs() const { return system_rhs; }
+    get_system_rhs() const
+    {
+      return system_rhs;
+    }
     /// The last solve()'s result (zero before the first).
     const dealii::Vector<double> &
-    get_solution() const { return solution; }
+    get_solution() const
+    {
+      return solution;
+    }
     /// The AMG of the current matrix; throws ExcMessage if setup_amg() is outstanding.
     const dealii::TrilinosWrappers::PreconditionAMG &
     get_amg() const;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <deal.II/base/array_view.h>
+#include <deal.II/base/function.h>
 #include <deal.II/base/mpi_remote_point_evaluation.h>
 #include <deal.II/base/point.h>
 #include <deal.II/base/smartpointer.h>
@@ -116,6 +117,37 @@ namespace mpno
           index /= n_points[d];
         }
       return p;
+    }
+
+    /** Size of every FE vector: the DoFHandler's number of DoFs at construction. */
+    dealii::types::global_dof_index
+    n_fe_dofs() const
+    {
+      return n_dofs;
+    }
+
+    /**
+     * Write the values of @p function (component @p component) at the grid points into
+     * @p grid_values (size n_grid_points(), row-major): how input fields given as
+     * dealii::Function objects (coefficients, forcing) reach the operator's grid.
+     * Throws ExcMessage if the size differs.
+     */
+    template <typename Number>
+    void
+    function_to_grid(const dealii::Function<dim>     &function,
+                     const dealii::ArrayView<Number> &grid_values,
+                     const unsigned int               component = 0) const
+    {
+      AssertThrow(grid_values.size() == n_grid_points(),
+                  dealii::ExcMessage("GridTransfer::function_to_grid: the grid array has " +
+                                     std::to_string(grid_values.size()) + " entries, the grid " +
+                                     std::to_string(n_grid_points())));
+      std::vector<dealii::Point<dim>> points(n_grid_points());
+      for (std::size_t i = 0; i < points.size(); ++i)
+        points[i] = grid_point(i);
+      std::vector<double> values(points.size());
+      function.value_list(points, values, component);
+      std::copy(values.begin(), values.end(), grid_values.begin());
     }
 
     /** True if FE -> grid is the exact DoF gather, false if it uses point evaluation. */

@@ -26,15 +26,25 @@ namespace mpno
     };
 
     /**
-     * Declare every entry that `mpno train` and `mpno evaluate` read: top level
-     * `Additional shared libraries`, `Output directory`, `Number of threads`, `Device`
-     * and `Checkpoint`, and the subsections `Surrogate` (`Model` and a subsection per
-     * registered model), `Precision`, `Data` and `Training`. Each entry has a
-     * pattern and a documentation string with its unit or meaning; `mpno
+     * Declare every entry of mpno's parameter files for problems in @p dim dimensions:
+     * top level `Additional shared libraries`, `Dimension`, `Output directory`, `Number
+     * of threads`, `Device` and `Checkpoint`; the subsections `Problem` (`Name` and a
+     * subsection per problem registered for @p dim), `Data generation`, `Surrogate`
+     * (`Model` and a subsection per registered model), `Precision`, `Data`, `Training`
+     * and `Hybrid solver` (with a subsection per strategy that has entries). Each entry
+     * has a pattern and a documentation string with its unit or meaning; `mpno
      * print-parameters` prints them.
      */
     void
-    declare_train_parameters(dealii::ParameterHandler &prm);
+    declare_parameters(dealii::ParameterHandler &prm, int dim = 2);
+
+    /**
+     * The entry `Dimension` of @p parameter_file (2 when absent), read alone before the
+     * other entries are declared, since the problems offered depend on it.
+     * @throws UserError naming the entry and the file for a value other than 2 or 3.
+     */
+    int
+    read_dimension(const std::filesystem::path &parameter_file);
 
     /**
      * Load each library of the entry `Additional shared libraries` of @p parameter_file

@@ -114,3 +114,7 @@ namespace mpno
     };
   } // namespace plugin
 } // namespace mpno
+
+/** Token pasting for the MPNO_REGISTER_... macros (unique names per line). */
+#define MPNO_PLUGIN_CONCAT_(a, b) a##b
+#define MPNO_PLUGIN_CONCAT(a, b) MPNO_PLUGIN_CONCAT_(a, b)

@@ -51,9 +51,6 @@ namespace mpno
   } // namespace Surrogate
 } // namespace mpno
 
-#define MPNO_PLUGIN_CONCAT_(a, b) a##b
-#define MPNO_PLUGIN_CONCAT(a, b) MPNO_PLUGIN_CONCAT_(a, b)
-
 /**
  * Register the surrogate model @p classname (derived from mpno::Surrogate::Interface,
  * default constructible, with a static declare_parameters(ParameterHandler &)) as

@@ -1,0 +1,60 @@
+// A trained neural operator as a deal.II program sees it: grid values in, grid values out,
+// no LibTorch type in the interface (design.md "Three libraries").
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mpno
+{
+  /**
+   * A neural operator loaded from a checkpoint directory written by `mpno train` (model,
+   * precision policy and normalisers; see mpno::load_model()), for inference on uniform
+   * grids of any resolution (zero-shot super-resolution for FNOs).
+   */
+  class SurrogateModel
+  {
+  public:
+    /**
+     * Load the checkpoint in @p checkpoint_directory onto @p device ("cpu", "cuda").
+     * @throws std::runtime_error naming the directory and what is missing or bad.
+     */
+    explicit SurrogateModel(const std::filesystem::path &checkpoint_directory, const std::string &device = "cpu");
+
+    ~SurrogateModel();
+    SurrogateModel(SurrogateModel &&) noexcept;
+    SurrogateModel &
+    operator=(SurrogateModel &&) noexcept;
+
+    /** Input and output channels; 0 when the model does not say (not an FNO). */
+    unsigned int
+    n_input_channels() const;
+    unsigned int
+    n_output_channels() const;
+
+    /** The model's name, its parameter count and its precision policy, one line. */
+    std::string
+    description() const;
+
+    /**
+     * The prediction for one input.
+     * @param input [in_channels, n_1, ..., n_d] row-major (last axis fastest).
+     * @param grid_shape n_1, ..., n_d.
+     * @return [out_channels, n_1, ..., n_d] row-major, in the output's physical units.
+     * @throws std::invalid_argument naming the sizes if input.size() is not a multiple
+     *   of the grid's size or the channels differ from the model's.
+     */
+    std::vector<float>
+    predict(const std::vector<float> &input, const std::vector<unsigned int> &grid_shape) const;
+
+    /** The LibTorch side (surrogate_model_impl.h in coupling/source). */
+    struct Impl;
+    /** Wrap an existing model (tests, programs that build their own). */
+    explicit SurrogateModel(std::unique_ptr<Impl> impl);
+
+  private:
+    std::unique_ptr<Impl> impl;
+  };
+} // namespace mpno

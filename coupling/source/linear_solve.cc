@@ -1,0 +1,75 @@
+#include <deal.II/lac/solver_cg.h>
+#include <deal.II/lac/solver_control.h>
+
+#include <mpno/coupling/linear_solve.h>
+
+#include <chrono>
+#include <cmath>
+#include <string>
+
+namespace mpno
+{
+  using namespace dealii;
+
+  namespace
+  {
+    void
+    check(const LinearSystem &system, const Vector<double> &u, const char *function)
+    {
+      AssertThrow(system.matrix != nullptr && system.rhs != nullptr && system.constraints != nullptr,
+                  ExcMessage(std::string(function) + ": the LinearSystem lacks its matrix, rhs or constraints"));
+      AssertThrow(u.size() == system.rhs->size(),
+                  ExcMessage(std::string(function) + ": the vector has " + std::to_string(u.size()) +
+                             " entries, the right-hand side " + std::to_string(system.rhs->size())));
+    }
+  } // namespace
+
+  double
+  LinearSystem::relative_residual(const Vector<double> &u) const
+  {
+    check(*this, u, "LinearSystem::relative_residual");
+    const double rhs_norm = rhs->l2_norm();
+    if (rhs_norm == 0)
+      return 0;
+    Vector<double> residual(rhs->size());
+    matrix->vmult(residual, u);
+    residual.sadd(-1., 1., *rhs);
+    return residual.l2_norm() / rhs_norm;
+  }
+
+  KrylovResult
+  solve_cg(const LinearSystem &system, Vector<double> &solution, const KrylovSettings &settings)
+  {
+    check(system, solution, "solve_cg");
+    AssertThrow(system.preconditioner != nullptr, ExcMessage("solve_cg: the LinearSystem has no preconditioner"));
+    const auto start = std::chrono::steady_clock::now();
+
+    bool finite = true;
+    for (const double v : solution)
+      finite = finite && std::isfinite(v);
+    if (!finite)
+      solution = 0;
+    system.constraints->distribute(solution);
+
+    KrylovResult result;
+    const double rhs_norm = system.rhs->l2_norm();
+    if (rhs_norm == 0)
+      solution = 0;
+    result.initial_relative_residual = result.final_relative_residual = system.relative_residual(solution);
+
+    for (unsigned int run = 0;
+         run < settings.max_restarts && result.final_relative_residual > settings.relative_tolerance;
+         ++run)
+      {
+        SolverControl control(settings.max_iterations - result.iterations, settings.relative_tolerance * rhs_norm);
+        SolverCG<Vector<double>> cg(control);
+        cg.solve(*system.matrix, solution, *system.rhs, *system.preconditioner);
+        system.constraints->distribute(solution);
+        result.iterations += control.last_step();
+        result.final_relative_residual = system.relative_residual(solution);
+      }
+    result.converged = result.final_relative_residual <= settings.relative_tolerance;
+    result.seconds   = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  }
+} // namespace mpno

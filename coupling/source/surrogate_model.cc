@@ -1,0 +1,104 @@
+#include <mpno/coupling/surrogate_model.h>
+
+#include "surrogate_model_impl.h"
+
+#include <mpno/surrogate/fno.h>
+
+#include <torch/torch.h>
+
+#include <sstream>
+#include <stdexcept>
+
+namespace mpno
+{
+  SurrogateModel::SurrogateModel(const std::filesystem::path &checkpoint_directory, const std::string &device)
+    : impl(std::make_unique<Impl>())
+  {
+    try
+      {
+        impl->loaded = load_model(checkpoint_directory, torch::Device(device));
+      }
+    catch (const c10::Error &error)
+      {
+        throw std::runtime_error("cannot load the surrogate from '" + checkpoint_directory.string() +
+                                 "': " + error.what_without_backtrace());
+      }
+  }
+
+  SurrogateModel::SurrogateModel(std::unique_ptr<Impl> impl_)
+    : impl(std::move(impl_))
+  {
+    if (!impl || !impl->loaded.model)
+      throw std::invalid_argument("SurrogateModel: no model given");
+  }
+
+  SurrogateModel::~SurrogateModel()                          = default;
+  SurrogateModel::SurrogateModel(SurrogateModel &&) noexcept = default;
+  SurrogateModel &
+  SurrogateModel::operator=(SurrogateModel &&) noexcept = default;
+
+  namespace
+  {
+    const FNOImpl *
+    as_fno(const LoadedModel &loaded)
+    {
+      return dynamic_cast<const FNOImpl *>(loaded.model.get());
+    }
+  } // namespace
+
+  unsigned int
+  SurrogateModel::n_input_channels() const
+  {
+    const FNOImpl *fno = as_fno(impl->loaded);
+    return fno ? static_cast<unsigned int>(fno->options().in_channels) : 0;
+  }
+
+  unsigned int
+  SurrogateModel::n_output_channels() const
+  {
+    const FNOImpl *fno = as_fno(impl->loaded);
+    return fno ? static_cast<unsigned int>(fno->options().out_channels) : 0;
+  }
+
+  std::string
+  SurrogateModel::description() const
+  {
+    long long n = 0;
+    for (const auto &p : impl->loaded.model->parameters())
+      n += p.numel();
+    std::ostringstream out;
+    out << impl->loaded.model->model_name() << ", " << n << " parameters, epoch " << impl->loaded.epoch << ", "
+        << impl->loaded.model->precision().describe(impl->loaded.device);
+    return out.str();
+  }
+
+  std::vector<float>
+  SurrogateModel::predict(const std::vector<float> &input, const std::vector<unsigned int> &grid_shape) const
+  {
+    std::vector<int64_t> shape{1, 0};
+    int64_t              points = 1;
+    for (const unsigned int n : grid_shape)
+      {
+        shape.push_back(n);
+        points *= n;
+      }
+    const int64_t in = n_input_channels();
+    if (points == 0 || input.size() % points != 0 || (in != 0 && static_cast<int64_t>(input.size()) != in * points))
+      throw std::invalid_argument("SurrogateModel::predict: input has " + std::to_string(input.size()) +
+                                  " values, expected " + (in ? std::to_string(in) : std::string("a multiple of")) +
+                                  " x " + std::to_string(points) + " (channels x grid points)");
+    shape[1] = static_cast<int64_t>(input.size()) / points;
+    torch::NoGradGuard  no_grad;
+    const torch::Tensor x = torch::from_blob(const_cast<float *>(input.data()), shape, torch::kFloat32);
+    torch::Tensor       y;
+    try
+      {
+        y = impl->loaded.predict(x).to(torch::kCPU, torch::kFloat32).contiguous();
+      }
+    catch (const c10::Error &error)
+      {
+        throw std::runtime_error(std::string("SurrogateModel::predict: ") + error.what_without_backtrace());
+      }
+    return std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel());
+  }
+} // namespace mpno

@@ -1,0 +1,83 @@
+#pragma once
+
+// The `HybridStrategy` plugin system: how a surrogate's prediction enters the classical
+// solve (design.md "Plugin systems"), selected with `set Strategy = NAME` in
+// `subsection Hybrid solver`. deal.II only: no LibTorch header here.
+
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/lac/vector.h>
+
+#include <mpno/coupling/linear_solve.h>
+#include <mpno/plugin/registry.h>
+
+#include <string>
+
+namespace mpno
+{
+  namespace HybridStrategy
+  {
+    /** What a strategy did for one system. */
+    struct Result
+    {
+      /** The Krylov solve (iterations, initial and final true relative residuals). */
+      KrylovResult krylov;
+      /** False when the prediction was not used: the strategy does not use it, or it was
+       *  rejected (non-finite, or a larger residual than the zero vector's). */
+      bool used_prediction = false;
+      /** Why the prediction was rejected; empty when used or not wanted. */
+      std::string fallback_reason;
+    };
+
+    /**
+     * A way to solve a linear system with the help of a prediction of its solution. Every
+     * strategy must return a solution whose true relative residual meets the tolerance
+     * of the KrylovSettings, or throw (dealii::SolverControl::NoConvergence): a useless
+     * or harmful prediction may cost iterations, never accuracy. Registered with
+     * MPNO_REGISTER_HYBRID_STRATEGY; its static declare_parameters(prm) is called inside
+     * `subsection Hybrid solver`.
+     */
+    class Interface
+    {
+    public:
+      virtual ~Interface() = default;
+
+      /** Read the strategy's own entries; @p prm is inside `subsection Hybrid solver`. */
+      virtual void
+      parse_parameters(dealii::ParameterHandler &)
+      {
+      }
+
+      /** Whether solve() reads the prediction (false: the caller need not run the
+       *  surrogate). */
+      virtual bool
+      uses_prediction() const = 0;
+
+      /**
+       * Solve @p system into @p solution (size of b; its input value is ignored).
+       * @p prediction is the surrogate's solution mapped into the FE space (size of b),
+       * or nullptr when uses_prediction() is false.
+       */
+      virtual Result
+      solve(const LinearSystem           &system,
+            const dealii::Vector<double> *prediction,
+            dealii::Vector<double>       &solution,
+            const KrylovSettings         &settings) = 0;
+    };
+
+    /** The registry of strategies (one per process, in libmpno_plugin). */
+    plugin::Registry<Interface> &
+    registry();
+  } // namespace HybridStrategy
+} // namespace mpno
+
+/**
+ * Register the strategy @p classname (derived from mpno::HybridStrategy::Interface,
+ * default constructible, with a static declare_parameters(ParameterHandler &)) as
+ * @p name with the documentation @p doc.
+ */
+#define MPNO_REGISTER_HYBRID_STRATEGY(classname, name, doc)                                                       \
+  namespace                                                                                                       \
+  {                                                                                                               \
+    const auto MPNO_PLUGIN_CONCAT(mpno_hybrid_strategy_registration_, __LINE__) = ::mpno::plugin::RegisterPlugin< \
+      ::mpno::HybridStrategy::Interface>::make<classname>(::mpno::HybridStrategy::registry(), name, doc);         \
+  }

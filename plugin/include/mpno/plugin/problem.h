@@ -1,0 +1,118 @@
+#pragma once
+
+// The `Problem<dim>` plugin system: a deal.II simulation the framework drives (design.md
+// "Plugin systems"), selected with `set Problem = NAME` and configured in
+// `subsection Problem/NAME`. deal.II only: no LibTorch header here, so a user's problem
+// compiles against deal.II and mpno's headers alone.
+
+#include <deal.II/base/function.h>
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/point.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/fe/mapping.h>
+
+#include <mpno/coupling/linear_solve.h>
+#include <mpno/plugin/registry.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mpno
+{
+  namespace Problem
+  {
+    /**
+     * A family of linear boundary value problems on a fixed mesh whose instances differ
+     * by random inputs (coefficients, forcing) drawn from a seed. The neural operator
+     * learns the map from the input fields, sampled on a uniform grid of the problem's
+     * bounding box, to the solution sampled on the same grid.
+     *
+     * The framework calls, in this order: the static `declare_parameters(prm)` (inside
+     * `subsection Problem`; a plugin declares its own subsection there), the constructor,
+     * parse_parameters(), setup() once, then per instance sample(seed), assemble(),
+     * and a solve of linear_system() (by solve_cg() or a hybrid strategy). A plugin is
+     * registered with MPNO_REGISTER_PROBLEM.
+     */
+    template <int dim>
+    class Interface
+    {
+    public:
+      virtual ~Interface() = default;
+
+      /** Read the plugin's entries; @p prm is inside `subsection Problem`.
+       *  @throws std::invalid_argument naming the entry for a value the pattern admits
+       *  but the problem forbids. */
+      virtual void
+      parse_parameters(dealii::ParameterHandler &prm) = 0;
+
+      /** Build the mesh, the DoFs, the constraints and the sparsity pattern. */
+      virtual void
+      setup() = 0;
+
+      /** Draw the instance of @p seed: the same seed gives the same inputs. */
+      virtual void
+      sample(std::uint64_t seed) = 0;
+
+      /** The names of the operator's input channels, e.g. {"coefficient"}. */
+      virtual std::vector<std::string>
+      input_names() const = 0;
+
+      /** Input channel @p channel of the current instance as a function of space (for
+       *  sampling onto grids and for output). */
+      virtual const dealii::Function<dim> &
+      input_field(unsigned int channel) const = 0;
+
+      /** The name of the solution, the operator's output channel. */
+      virtual std::string
+      output_name() const
+      {
+        return "solution";
+      }
+
+      /** Assemble the current instance's system and build its preconditioner. */
+      virtual void
+      assemble() = 0;
+
+      /** The assembled system of the current instance (valid until the next assemble()). */
+      virtual LinearSystem
+      linear_system() const = 0;
+
+      virtual const dealii::DoFHandler<dim> &
+      get_dof_handler() const = 0;
+
+      virtual const dealii::Mapping<dim> &
+      get_mapping() const = 0;
+
+      /** Lower and upper corner of the box the operator's grid covers (mesh units). */
+      virtual std::pair<dealii::Point<dim>, dealii::Point<dim>>
+      bounding_box() const = 0;
+
+      /** "name = value" pairs describing the problem's parameters, stored with the data. */
+      virtual std::vector<std::pair<std::string, std::string>>
+      attributes() const
+      {
+        return {};
+      }
+    };
+
+    /** The registry of problems in @p dim space dimensions (one per process, in
+     *  libmpno_plugin). Instantiated for dim = 2 and 3. */
+    template <int dim>
+    plugin::Registry<Interface<dim>> &
+    registry();
+  } // namespace Problem
+} // namespace mpno
+
+/**
+ * Register the problem @p classname (derived from mpno::Problem::Interface<@p dim>,
+ * default constructible, with a static declare_parameters(ParameterHandler &)) in @p dim
+ * dimensions as @p name with the documentation @p doc; used at namespace scope of its .cc.
+ */
+#define MPNO_REGISTER_PROBLEM(dim, classname, name, doc)                                                  \
+  namespace                                                                                               \
+  {                                                                                                       \
+    const auto MPNO_PLUGIN_CONCAT(mpno_problem_registration_, __LINE__) = ::mpno::plugin::RegisterPlugin< \
+      ::mpno::Problem::Interface<dim>>::make<classname>(::mpno::Problem::registry<dim>(), name, doc);     \
+  }

@@ -1,0 +1,178 @@
+// `mpno generate FILE.prm`: solve instances of the Problem classically and write their
+// input fields and solutions, sampled on uniform grids, to OUTPUT/dataset.h5.
+#include <deal.II/base/parameter_handler.h>
+
+#include <mpno/coupling/dataset_export.h>
+#include <mpno/coupling/dataset_file.h>
+#include <mpno/coupling/grid_transfer.h>
+#include <mpno/plugin/job_commands.h>
+#include <mpno/plugin/parameters.h>
+
+#include "job_common.h"
+#include "job_parameters.h"
+#include "summary.h"
+
+#include <chrono>
+#include <iomanip>
+
+namespace mpno
+{
+  namespace plugin
+  {
+    namespace fs = std::filesystem;
+
+    namespace
+    {
+      /** One set being filled: its grid, its transfer from the FE space, its arrays. */
+      template <int dim>
+      struct SetUnderConstruction
+      {
+        GridDataSet       set;
+        GridTransfer<dim> transfer;
+      };
+
+      template <int dim>
+      SetUnderConstruction<dim>
+      make_set(const std::string             &name,
+               const unsigned int             points,
+               const std::size_t              instances,
+               const Problem::Interface<dim> &problem)
+      {
+        std::array<unsigned int, dim> n;
+        n.fill(points);
+        const auto [lower, upper] = problem.bounding_box();
+        SetUnderConstruction<dim> s{
+          GridDataSet(),
+          GridTransfer<dim>(problem.get_mapping(), problem.get_dof_handler(), n, lower, upper)};
+        s.set.name = name;
+        s.set.grid_shape.assign(dim, points);
+        s.set.in_channels      = problem.input_names().size();
+        s.set.out_channels     = 1;
+        const std::size_t size = s.transfer.n_grid_points();
+        s.set.x.reserve(instances * s.set.in_channels * size);
+        s.set.y.reserve(instances * size);
+        return s;
+      }
+
+      /** Append the current instance (inputs and @p solution) to @p s. */
+      template <int dim>
+      void
+      append(SetUnderConstruction<dim>     &s,
+             const Problem::Interface<dim> &problem,
+             const dealii::Vector<double>  &solution,
+             const std::uint64_t            seed)
+      {
+        const std::size_t size = s.transfer.n_grid_points();
+        for (unsigned int c = 0; c < s.set.in_channels; ++c)
+          {
+            s.set.x.resize(s.set.x.size() + size);
+            s.transfer.function_to_grid(problem.input_field(c),
+                                        dealii::ArrayView<float>(s.set.x.data() + s.set.x.size() - size, size));
+          }
+        s.set.y.resize(s.set.y.size() + size);
+        s.transfer.fe_to_grid(solution, dealii::ArrayView<float>(s.set.y.data() + s.set.y.size() - size, size));
+        s.set.seeds.push_back(seed);
+      }
+
+      template <int dim>
+      void
+      generate(JobContext &job, std::ostream &log)
+      {
+        const auto               start   = std::chrono::steady_clock::now();
+        const GenerationSettings g       = read_generation_settings(job.prm, job.parameter_file);
+        auto                     problem = create_problem<dim>(job.prm, job.parameter_file);
+        problem->setup();
+        const std::size_t n_dofs = problem->get_dof_handler().n_dofs();
+        log << "mpno generate: problem '" << job.problem_name << "' (" << dim << "D, " << n_dofs << " DoFs), "
+            << g.training_instances << " training instances at " << g.training_points << "^" << dim << ", "
+            << g.test_instances << " test instances at";
+        for (const unsigned int n : g.test_points)
+          log << ' ' << n << '^' << dim;
+        log << std::endl;
+
+        std::vector<SetUnderConstruction<dim>> train;
+        train.push_back(make_set<dim>("train", g.training_points, g.training_instances, *problem));
+        std::vector<SetUnderConstruction<dim>> test;
+        if (g.test_instances > 0)
+          for (const unsigned int n : g.test_points)
+            test.push_back(make_set<dim>("test_" + std::to_string(n), n, g.test_instances, *problem));
+
+        Progress               progress("Generating", g.training_instances + g.test_instances, log);
+        dealii::Vector<double> solution(n_dofs);
+        double                 iterations = 0;
+        const auto solve_instance = [&](const std::uint64_t seed, std::vector<SetUnderConstruction<dim>> &sets) {
+          problem->sample(seed);
+          problem->assemble();
+          solution             = 0;
+          const KrylovResult r = solve_cg(problem->linear_system(), solution, g.krylov);
+          if (!r.converged)
+            throw std::runtime_error("instance with seed " + std::to_string(seed) +
+                                     " did not converge: relative residual " +
+                                     std::to_string(r.final_relative_residual));
+          iterations += r.iterations;
+          for (auto &s : sets)
+            append(s, *problem, solution, seed);
+          progress.advance("mean " + format_number(iterations / progress.done_plus_one(), 3) + " CG iterations");
+        };
+        for (unsigned int i = 0; i < g.training_instances; ++i)
+          solve_instance(g.seed + i, train);
+        for (unsigned int i = 0; i < g.test_instances; ++i)
+          solve_instance(g.seed + test_seed_offset + i, test);
+
+        fs::create_directories(job.output_directory);
+        const fs::path    file = job.output_directory / "dataset.h5";
+        DatasetFileWriter writer(file);
+        writer.set_attribute("problem", job.problem_name);
+        writer.set_attribute("dimension", std::to_string(dim));
+        writer.set_attribute("input channels", join(problem->input_names()));
+        writer.set_attribute("output channels", problem->output_name());
+        writer.set_attribute("seeds", "training i: Seed + i; test i: Seed + 1e9 + i; Seed = " + std::to_string(g.seed));
+        writer.set_attribute("grid", "x_i = lower + i (upper - lower) / (n - 1) per axis, boundary included");
+        for (const auto &[key, value] : problem->attributes())
+          writer.set_attribute("problem " + key, value);
+        for (auto *sets : {&train, &test})
+          for (auto &s : *sets)
+            writer.add_set(s.set);
+        writer.close();
+        log << "Wrote '" << file.string() << "': train " << g.training_instances << " x " << g.training_points << "^"
+            << dim;
+        for (const auto &s : test)
+          log << ", " << s.set.name << " " << s.set.n_samples();
+        log << std::endl;
+        if (g.export_pt)
+          for (auto *sets : {&train, &test})
+            for (auto &s : *sets)
+              {
+                export_pt(s.set, job.output_directory / (s.set.name + ".pt"));
+                log << "Exported '" << (job.output_directory / (s.set.name + ".pt")).string() << "'" << std::endl;
+              }
+
+        RunSummary summary;
+        summary.command        = "generate";
+        summary.parameter_file = fs::absolute(job.parameter_file).lexically_normal().string();
+        summary.threads        = job.threads;
+        const double seconds   = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        summary.generation     = GenerationSummary{job.problem_name,
+                                               static_cast<long long>(n_dofs),
+                                               g.training_instances,
+                                               g.test_instances,
+                                               iterations / std::max(1u, g.training_instances + g.test_instances),
+                                               seconds};
+        summary.seconds        = seconds;
+        summary.peak_rss_mb    = peak_rss_mb();
+        write_summary(summary, job.output_directory / "summary.json");
+        log << "Data generation: " << std::setprecision(4) << seconds << " s" << std::endl;
+      }
+    } // namespace
+
+    void
+    run_generate_command(const fs::path &parameter_file, const std::string &output_override, std::ostream &log)
+    {
+      JobContext job(parameter_file, output_override);
+      if (job.dimension == 3)
+        generate<3>(job, log);
+      else
+        generate<2>(job, log);
+    }
+  } // namespace plugin
+} // namespace mpno

@@ -1,0 +1,279 @@
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/patterns.h>
+
+#include <mpno/coupling/grid_transfer.h>
+#include <mpno/coupling/surrogate_model.h>
+#include <mpno/plugin/hybrid_solver.h>
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+
+namespace mpno
+{
+  using dealii::ParameterHandler;
+  namespace Patterns = dealii::Patterns;
+
+  namespace
+  {
+    double
+    seconds_since(const std::chrono::steady_clock::time_point start)
+    {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+  } // namespace
+
+  template <int dim>
+  struct HybridSolver<dim>::Impl
+  {
+    std::string                                strategy_name = "initial guess";
+    std::unique_ptr<HybridStrategy::Interface> strategy;
+    KrylovSettings                             settings;
+    unsigned int                               grid_points = 32;
+    std::filesystem::path                      checkpoint;
+    std::string                                device = "cpu";
+    std::shared_ptr<const SurrogateModel>      model;
+    std::optional<GridTransfer<dim>>           transfer;
+    dealii::Vector<double>                     prediction;
+  };
+
+  template <int dim>
+  HybridSolver<dim>::HybridSolver()
+    : impl(std::make_unique<Impl>())
+  {
+  }
+
+  template <int dim>
+  HybridSolver<dim>::~HybridSolver() = default;
+
+  template <int dim>
+  HybridSolver<dim>::HybridSolver(HybridSolver &&) noexcept = default;
+
+  template <int dim>
+  HybridSolver<dim> &
+  HybridSolver<dim>::operator=(HybridSolver &&) noexcept = default;
+
+  template <int dim>
+  void
+  HybridSolver<dim>::declare_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Hybrid solver");
+    prm.declare_entry("Strategy",
+                      "initial guess",
+                      Patterns::Selection(HybridStrategy::registry().names()),
+                      "How the surrogate enters the classical solve, one of: " +
+                        HybridStrategy::registry().documentation() + ".");
+    prm.declare_entry("Checkpoint",
+                      "",
+                      Patterns::DirectoryName(),
+                      "The surrogate's checkpoint directory (written by `mpno train`); a relative "
+                      "path is resolved against the directory of the parameter file; empty: "
+                      "checkpoint/ in the output directory (`mpno solve`, `mpno run`).");
+    prm.declare_entry("Relative tolerance",
+                      "1e-10",
+                      Patterns::Double(0),
+                      "Every solve stops when the true residual ||b - A u|| is at most this "
+                      "times ||b||; must be > 0 and < 1.");
+    prm.declare_entry("Max iterations",
+                      "1000",
+                      Patterns::Integer(1),
+                      "CG iterations allowed per solve, restarts included; more is an error.");
+    prm.declare_entry("Inference grid points",
+                      "32",
+                      Patterns::Integer(2, 4096),
+                      "Points per axis of the uniform grid on which the input fields are "
+                      "sampled and the surrogate predicts (the training grid, or a finer one: "
+                      "zero-shot super-resolution); the prediction is interpolated "
+                      "multilinearly onto the FE space.");
+    HybridStrategy::registry().declare_parameters(prm);
+    prm.leave_subsection();
+  }
+
+  template <int dim>
+  void
+  HybridSolver<dim>::parse_parameters(ParameterHandler &prm, const std::filesystem::path &parameter_file)
+  {
+    prm.enter_subsection("Hybrid solver");
+    impl->strategy_name = prm.get("Strategy");
+    impl->strategy      = HybridStrategy::registry().create(impl->strategy_name);
+    impl->strategy->parse_parameters(prm);
+    const std::string checkpoint = prm.get("Checkpoint");
+    impl->checkpoint.clear();
+    if (!checkpoint.empty())
+      {
+        const std::filesystem::path path(checkpoint);
+        impl->checkpoint = path.is_absolute() ? path : (parameter_file.parent_path() / path).lexically_normal();
+      }
+    impl->settings.relative_tolerance = prm.get_double("Relative tolerance");
+    impl->settings.max_iterations     = prm.get_integer("Max iterations");
+    impl->grid_points                 = prm.get_integer("Inference grid points");
+    prm.leave_subsection();
+    if (!(impl->settings.relative_tolerance > 0 && impl->settings.relative_tolerance < 1))
+      throw std::invalid_argument("entry 'Hybrid solver/Relative tolerance' must be > 0 and < 1, got " +
+                                  std::to_string(impl->settings.relative_tolerance));
+  }
+
+  template <int dim>
+  void
+  HybridSolver<dim>::initialize(const dealii::Mapping<dim>    &mapping,
+                                const dealii::DoFHandler<dim> &dof_handler,
+                                const dealii::Point<dim>      &lower,
+                                const dealii::Point<dim>      &upper,
+                                const std::filesystem::path   &checkpoint)
+  {
+    if (!impl->strategy)
+      impl->strategy = HybridStrategy::registry().create(impl->strategy_name);
+    std::array<unsigned int, dim> n;
+    n.fill(impl->grid_points);
+    impl->transfer.reset();
+    impl->transfer.emplace(mapping, dof_handler, n, lower, upper);
+    if (!impl->strategy->uses_prediction() || impl->model)
+      return;
+    const std::filesystem::path path = checkpoint.empty() ? impl->checkpoint : checkpoint;
+    if (path.empty())
+      throw std::runtime_error("entry 'Hybrid solver/Checkpoint': strategy '" + impl->strategy_name +
+                               "' needs a surrogate, and no checkpoint was given");
+    impl->model = std::make_shared<const SurrogateModel>(path, impl->device);
+  }
+
+  template <int dim>
+  void
+  HybridSolver<dim>::set_surrogate(std::shared_ptr<const SurrogateModel> model)
+  {
+    impl->model = std::move(model);
+  }
+
+  template <int dim>
+  void
+  HybridSolver<dim>::predict(const std::vector<const dealii::Function<dim> *> &input_fields,
+                             dealii::Vector<double>                           &prediction,
+                             HybridSolveReport                                *report) const
+  {
+    if (!impl->transfer)
+      throw std::logic_error("HybridSolver::predict: call initialize() first");
+    if (!impl->model)
+      throw std::logic_error("HybridSolver::predict: no surrogate loaded");
+    const GridTransfer<dim> &transfer = *impl->transfer;
+    const unsigned int       in       = impl->model->n_input_channels();
+    if (in != 0 && input_fields.size() != in)
+      throw std::invalid_argument("HybridSolver: " + std::to_string(input_fields.size()) +
+                                  " input fields given, the surrogate takes " + std::to_string(in) + " channels");
+
+    auto               start  = std::chrono::steady_clock::now();
+    const std::size_t  points = transfer.n_grid_points();
+    std::vector<float> input(input_fields.size() * points);
+    for (std::size_t c = 0; c < input_fields.size(); ++c)
+      transfer.function_to_grid(*input_fields[c], dealii::ArrayView<float>(input.data() + c * points, points));
+    double transfer_seconds = seconds_since(start);
+
+    start = std::chrono::steady_clock::now();
+    const std::vector<unsigned int> shape(transfer.grid_shape().begin(), transfer.grid_shape().end());
+    const std::vector<float>        output            = impl->model->predict(input, shape);
+    const double                    inference_seconds = seconds_since(start);
+
+    start = std::chrono::steady_clock::now();
+    prediction.reinit(transfer.n_fe_dofs());
+    transfer.grid_to_fe(dealii::ArrayView<const float>(output.data(), points), prediction);
+    transfer_seconds += seconds_since(start);
+    if (report)
+      {
+        report->inference_seconds += inference_seconds;
+        report->transfer_seconds += transfer_seconds;
+      }
+  }
+
+  template <int dim>
+  HybridSolveReport
+  HybridSolver<dim>::solve(const LinearSystem                               &system,
+                           const std::vector<const dealii::Function<dim> *> &input_fields,
+                           dealii::Vector<double>                           &solution)
+  {
+    if (!impl->strategy)
+      throw std::logic_error("HybridSolver::solve: call parse_parameters() or initialize() first");
+    HybridSolveReport report;
+    report.strategy = impl->strategy_name;
+    impl->prediction.reinit(0);
+    if (impl->strategy->uses_prediction())
+      predict(input_fields, impl->prediction, &report);
+    const auto start     = std::chrono::steady_clock::now();
+    report.result        = impl->strategy->solve(system,
+                                          impl->strategy->uses_prediction() ? &impl->prediction : nullptr,
+                                          solution,
+                                          impl->settings);
+    report.solve_seconds = seconds_since(start);
+    return report;
+  }
+
+  template <int dim>
+  HybridSolveReport
+  HybridSolver<dim>::solve_classically(const LinearSystem &system, dealii::Vector<double> &solution) const
+  {
+    HybridSolveReport report;
+    report.strategy  = "none";
+    const auto start = std::chrono::steady_clock::now();
+    solution.reinit(system.rhs->size());
+    report.result.krylov = solve_cg(system, solution, impl->settings);
+    report.solve_seconds = seconds_since(start);
+    return report;
+  }
+
+  template <int dim>
+  const dealii::Vector<double> &
+  HybridSolver<dim>::last_prediction() const
+  {
+    return impl->prediction;
+  }
+
+  template <int dim>
+  void
+  HybridSolver<dim>::grid_projection(const dealii::Vector<double> &fe_field, dealii::Vector<double> &projected) const
+  {
+    if (!impl->transfer)
+      throw std::logic_error("HybridSolver::grid_projection: call initialize() first");
+    const std::vector<double> grid = [&] {
+      std::vector<double> values(impl->transfer->n_grid_points());
+      impl->transfer->fe_to_grid(fe_field, dealii::ArrayView<double>(values));
+      return values;
+    }();
+    projected.reinit(fe_field.size());
+    impl->transfer->grid_to_fe(dealii::ArrayView<const double>(grid), projected);
+  }
+
+  template <int dim>
+  const KrylovSettings &
+  HybridSolver<dim>::krylov_settings() const
+  {
+    return impl->settings;
+  }
+
+  template <int dim>
+  const std::string &
+  HybridSolver<dim>::strategy_name() const
+  {
+    return impl->strategy_name;
+  }
+
+  template <int dim>
+  bool
+  HybridSolver<dim>::uses_prediction() const
+  {
+    return impl->strategy && impl->strategy->uses_prediction();
+  }
+
+  template <int dim>
+  unsigned int
+  HybridSolver<dim>::inference_grid_points() const
+  {
+    return impl->grid_points;
+  }
+
+  template <int dim>
+  std::string
+  HybridSolver<dim>::surrogate_description() const
+  {
+    return impl->model ? impl->model->description() : std::string();
+  }
+
+  template class HybridSolver<2>;
+  template class HybridSolver<3>;
+} // namespace mpno

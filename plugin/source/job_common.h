@@ -1,0 +1,73 @@
+#pragma once
+
+// Internal to libmpno_plugin: what the main job's commands share: the parsed parameter
+// file with its dimension, progress lines, small formatting helpers. No LibTorch header.
+
+#include <deal.II/base/parameter_handler.h>
+
+#include <chrono>
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace mpno
+{
+  namespace plugin
+  {
+    /** The parameter file of a command, declared for its `Dimension` and parsed. */
+    struct JobContext
+    {
+      /**
+       * Load the `Additional shared libraries`, read `Dimension`, declare every entry,
+       * parse the file, resolve `Output directory` (or @p output_override) and set
+       * LibTorch's thread count to `Number of threads`.
+       * @throws UserError naming the entry and the file.
+       */
+      JobContext(const std::filesystem::path &parameter_file, const std::string &output_override);
+
+      std::filesystem::path    parameter_file;
+      std::filesystem::path    output_directory;
+      int                      dimension = 2;
+      int                      threads   = 1;
+      std::string              problem_name; ///< `Problem/Name`
+      dealii::ParameterHandler prm;
+    };
+
+    /** A progress line for a long loop of @p total steps, printed when 10% more are done
+     *  or 10 s passed, and at the end. */
+    class Progress
+    {
+    public:
+      Progress(std::string stage, std::size_t total, std::ostream &log);
+
+      /** One step done; @p detail is appended to the line. */
+      void
+      advance(const std::string &detail = "");
+
+      /** Steps done so far plus one (for running means before advance()). */
+      std::size_t
+      done_plus_one() const
+      {
+        return done + 1;
+      }
+
+    private:
+      std::string                           stage;
+      std::size_t                           total;
+      std::size_t                           done         = 0;
+      std::size_t                           last_printed = 0;
+      std::ostream                         &log;
+      std::chrono::steady_clock::time_point start;
+      std::chrono::steady_clock::time_point last_time;
+    };
+
+    /** @p value with @p digits significant digits. */
+    std::string
+    format_number(double value, int digits = 4);
+
+    /** The strings joined by ", ". */
+    std::string
+    join(const std::vector<std::string> &items);
+  } // namespace plugin
+} // namespace mpno

@@ -1,0 +1,86 @@
+// `mpno run` (generate, train, solve) and `mpno validate`.
+#include <deal.II/base/parameter_handler.h>
+
+#include <mpno/plugin/hybrid_solver.h>
+#include <mpno/plugin/job_commands.h>
+#include <mpno/plugin/parameters.h>
+#include <mpno/plugin/train_command.h>
+
+#include "job_common.h"
+#include "job_parameters.h"
+#include "train_settings.h"
+
+#include <chrono>
+#include <iomanip>
+
+namespace mpno
+{
+  namespace plugin
+  {
+    namespace fs = std::filesystem;
+
+    void
+    run_run_command(const fs::path &parameter_file, const std::string &output_override, std::ostream &log)
+    {
+      const auto start = std::chrono::steady_clock::now();
+      const auto stage = [&](const char *name, void (*command)(const fs::path &, const std::string &, std::ostream &)) {
+        log << "\n=== mpno " << name << " ===" << std::endl;
+        command(parameter_file, output_override, log);
+      };
+      stage("generate", run_generate_command);
+      stage("train", run_train_command);
+      stage("solve", run_solve_command);
+      log << "\nmpno run: done in " << std::setprecision(4)
+          << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s" << std::endl;
+    }
+
+    namespace
+    {
+      template <int dim>
+      void
+      validate(JobContext &job)
+      {
+        const std::string where = "in parameter file '" + job.parameter_file.string() + "': ";
+        read_generation_settings(job.prm, job.parameter_file);
+        read_hybrid_run_settings(job.prm);
+        create_problem<dim>(job.prm, job.parameter_file);
+        HybridSolver<dim> hybrid;
+        try
+          {
+            hybrid.parse_parameters(job.prm, job.parameter_file);
+          }
+        catch (const std::exception &error)
+          {
+            throw UserError(where + error.what());
+          }
+        const TrainSettings s = read_train_settings(job.prm, job.parameter_file, job.output_directory.string());
+        // Named inputs must exist; OUTPUT/dataset.h5 and checkpoints may come from `mpno run`.
+        if (s.training_file != job.output_directory / "dataset.h5" && !fs::is_regular_file(s.training_file))
+          throw UserError(where + "entry 'Data/Training file': '" + s.training_file.string() + "' does not exist");
+        for (const auto &[name, path] : s.test_files)
+          if (!fs::is_regular_file(path))
+            throw UserError(where + "entry 'Data/Test files': '" + path.string() + "' (" + name + ") does not exist");
+        if (!s.resume_from.empty() && !fs::is_directory(s.resume_from))
+          throw UserError(where + "entry 'Training/Resume from': '" + s.resume_from.string() + "' does not exist");
+        job.prm.enter_subsection("Hybrid solver");
+        const std::string checkpoint = job.prm.get("Checkpoint");
+        job.prm.leave_subsection();
+        if (!checkpoint.empty() && !fs::is_directory(resolve_path(checkpoint, job.parameter_file)))
+          throw UserError(where + "entry 'Hybrid solver/Checkpoint': '" +
+                          resolve_path(checkpoint, job.parameter_file).string() + "' does not exist");
+      }
+    } // namespace
+
+    void
+    run_validate_command(const fs::path &parameter_file, const std::string &output_override, std::ostream &log)
+    {
+      JobContext job(parameter_file, output_override);
+      if (job.dimension == 3)
+        validate<3>(job);
+      else
+        validate<2>(job);
+      log << parameter_file.string() << ": valid (" << job.dimension << "D, problem '" << job.problem_name << "')"
+          << std::endl;
+    }
+  } // namespace plugin
+} // namespace mpno

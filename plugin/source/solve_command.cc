@@ -1,0 +1,217 @@
+// `mpno solve FILE.prm`: held-out instances of the Problem solved from zero (the
+// baseline) and by the hybrid solver with the trained surrogate; per-instance figures in
+// hybrid.csv, totals in summary.json, fields in solution-NNN.vtu.
+#include <deal.II/base/function.h>
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/numerics/vector_tools.h>
+
+#include <mpno/plugin/hybrid_solver.h>
+#include <mpno/plugin/job_commands.h>
+#include <mpno/plugin/parameters.h>
+
+#include "job_common.h"
+#include "job_parameters.h"
+#include "solution_output.h"
+#include "summary.h"
+
+#include <mpno/surrogate/io_utils.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+
+namespace mpno
+{
+  namespace plugin
+  {
+    namespace fs = std::filesystem;
+
+    namespace
+    {
+      /** The FE L2 norm of @p u. */
+      template <int dim>
+      double
+      l2_norm(const Problem::Interface<dim> &problem, const dealii::Vector<double> &u)
+      {
+        const dealii::DoFHandler<dim> &dof_handler = problem.get_dof_handler();
+        dealii::Vector<float>          cellwise(dof_handler.get_triangulation().n_active_cells());
+        dealii::VectorTools::integrate_difference(problem.get_mapping(),
+                                                  dof_handler,
+                                                  u,
+                                                  dealii::Functions::ZeroFunction<dim>(),
+                                                  cellwise,
+                                                  dealii::QGauss<dim>(dof_handler.get_fe().degree + 1),
+                                                  dealii::VectorTools::L2_norm);
+        return dealii::VectorTools::compute_global_error(dof_handler.get_triangulation(),
+                                                         cellwise,
+                                                         dealii::VectorTools::L2_norm);
+      }
+
+      /** ||A v|| for the system's matrix. */
+      double
+      operator_norm_of(const LinearSystem &system, const dealii::Vector<double> &v)
+      {
+        dealii::Vector<double> av(v.size());
+        system.matrix->vmult(av, v);
+        return av.l2_norm();
+      }
+
+      /** The checkpoint `mpno solve` uses: `Hybrid solver/Checkpoint`, else the top-level
+       *  `Checkpoint`, else OUTPUT/checkpoint. */
+      fs::path
+      checkpoint_of(JobContext &job)
+      {
+        job.prm.enter_subsection("Hybrid solver");
+        const std::string hybrid = job.prm.get("Checkpoint");
+        job.prm.leave_subsection();
+        if (!hybrid.empty())
+          return resolve_path(hybrid, job.parameter_file);
+        const std::string top = job.prm.get("Checkpoint");
+        if (!top.empty())
+          return resolve_path(top, job.parameter_file);
+        return job.output_directory / "checkpoint";
+      }
+
+      template <int dim>
+      void
+      solve(JobContext &job, std::ostream &log)
+      {
+        const auto              start   = std::chrono::steady_clock::now();
+        const HybridRunSettings run     = read_hybrid_run_settings(job.prm);
+        auto                    problem = create_problem<dim>(job.prm, job.parameter_file);
+        problem->setup();
+        const std::size_t n_dofs = problem->get_dof_handler().n_dofs();
+
+        HybridSolver<dim> hybrid;
+        try
+          {
+            hybrid.parse_parameters(job.prm, job.parameter_file);
+            const auto [lower, upper] = problem->bounding_box();
+            hybrid.initialize(problem->get_mapping(), problem->get_dof_handler(), lower, upper, checkpoint_of(job));
+          }
+        catch (const std::exception &error)
+          {
+            throw UserError("in parameter file '" + job.parameter_file.string() + "': " + error.what());
+          }
+        log << "mpno solve: problem '" << job.problem_name << "' (" << dim << "D, " << n_dofs << " DoFs), "
+            << run.instances << " held-out instances, strategy '" << hybrid.strategy_name() << "', tolerance "
+            << hybrid.krylov_settings().relative_tolerance << std::endl;
+        if (!hybrid.surrogate_description().empty())
+          log << "Surrogate: " << hybrid.surrogate_description() << ", inference on " << hybrid.inference_grid_points()
+              << "^" << dim << std::endl;
+
+        HybridSummary h;
+        h.strategy = hybrid.strategy_name();
+        h.n_dofs   = n_dofs;
+        std::ostringstream csv;
+        csv << "instance,seed,iterations_zero_guess,iterations_surrogate,used_prediction,"
+               "initial_relative_residual,final_relative_residual_zero_guess,final_relative_residual_surrogate,"
+               "seconds_zero_guess,inference_seconds,transfer_seconds,solve_seconds,seconds_surrogate,"
+               "surrogate_relative_error,smooth_residual_fraction\n"
+            << std::setprecision(6);
+        Progress               progress("Hybrid solves", run.instances, log);
+        dealii::Vector<double> reference, solution, error, smooth;
+        std::vector<fs::path>  vtu_files;
+        for (unsigned int i = 0; i < run.instances; ++i)
+          {
+            const std::uint64_t seed = run.seed + hybrid_seed_offset + i;
+            problem->sample(seed);
+            const auto assembly_start = std::chrono::steady_clock::now();
+            problem->assemble();
+            h.assembly_seconds +=
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - assembly_start).count();
+            const LinearSystem system = problem->linear_system();
+
+            std::vector<const dealii::Function<dim> *> inputs;
+            for (unsigned int c = 0; c < problem->input_names().size(); ++c)
+              inputs.push_back(&problem->input_field(c));
+
+            const HybridSolveReport baseline = hybrid.solve_classically(system, reference);
+            const HybridSolveReport report   = hybrid.solve(system, inputs, solution);
+            const KrylovResult     &k        = report.result.krylov;
+            h.iterations_zero_guess += baseline.result.krylov.iterations;
+            h.iterations_surrogate += k.iterations;
+            h.max_final_relative_residual = std::max({h.max_final_relative_residual,
+                                                      baseline.result.krylov.final_relative_residual,
+                                                      k.final_relative_residual});
+            h.seconds_zero_guess += baseline.total_seconds();
+            h.seconds_surrogate += report.total_seconds();
+            h.inference_seconds += report.inference_seconds;
+            h.transfer_seconds += report.transfer_seconds;
+            h.fallbacks += report.result.used_prediction || report.result.fallback_reason.empty() ? 0 : 1;
+
+            // The prediction's error against the converged solution, its FE L2 norm, and
+            // how much of the residual it causes comes from the part the grid resolves.
+            double                        relative_error = std::nan(""), smooth_fraction = std::nan("");
+            const dealii::Vector<double> &prediction = hybrid.last_prediction();
+            if (prediction.size() == reference.size())
+              {
+                error = prediction;
+                error -= reference;
+                problem->linear_system().constraints->set_zero(error);
+                relative_error = l2_norm(*problem, error) / l2_norm(*problem, reference);
+                hybrid.grid_projection(error, smooth);
+                const double total = operator_norm_of(system, error);
+                smooth_fraction    = total > 0 ? operator_norm_of(system, smooth) / total : 0.;
+                h.mean_surrogate_relative_error += relative_error / run.instances;
+                h.max_surrogate_relative_error = std::max(h.max_surrogate_relative_error, relative_error);
+                h.smooth_residual_fraction += smooth_fraction / run.instances;
+                h.mean_initial_relative_residual += k.initial_relative_residual / run.instances;
+              }
+            csv << i << ',' << seed << ',' << baseline.result.krylov.iterations << ',' << k.iterations << ','
+                << (report.result.used_prediction ? 1 : 0) << ',' << k.initial_relative_residual << ','
+                << baseline.result.krylov.final_relative_residual << ',' << k.final_relative_residual << ','
+                << baseline.total_seconds() << ',' << report.inference_seconds << ',' << report.transfer_seconds << ','
+                << report.solve_seconds << ',' << report.total_seconds() << ',' << relative_error << ','
+                << smooth_fraction << '\n';
+            if (!report.result.fallback_reason.empty())
+              log << "Instance " << i << ": prediction not used: " << report.result.fallback_reason << std::endl;
+            if (i < run.vtu_instances)
+              vtu_files.push_back(write_solution_vtu(*problem, reference, prediction, job.output_directory, i));
+            progress.advance("iterations " + std::to_string(baseline.result.krylov.iterations) + " from zero, " +
+                             std::to_string(k.iterations) + " with the surrogate, its error " +
+                             format_number(relative_error, 3));
+          }
+        h.instances = run.instances;
+        if (!hybrid.uses_prediction())
+          h.mean_surrogate_relative_error = h.max_surrogate_relative_error = h.smooth_residual_fraction =
+            h.mean_initial_relative_residual                               = std::nan("");
+        fs::create_directories(job.output_directory);
+        io::write_file_atomically(job.output_directory / "hybrid.csv", csv.str());
+
+        RunSummary summary     = read_summary(job.output_directory / "summary.json").value_or(RunSummary());
+        summary.command        = "solve";
+        summary.hybrid         = h;
+        summary.parameter_file = fs::absolute(job.parameter_file).lexically_normal().string();
+        summary.seconds        = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        summary.peak_rss_mb    = std::max(summary.peak_rss_mb, peak_rss_mb());
+        write_summary(summary, job.output_directory / "summary.json");
+
+        log << std::setprecision(4) << "Hybrid solves (" << h.instances << " instances, " << n_dofs << " DoFs, to "
+            << hybrid.krylov_settings().relative_tolerance << "):\n"
+            << "  zero guess:     " << h.iterations_zero_guess << " CG iterations, " << h.seconds_zero_guess << " s\n"
+            << "  " << std::left << std::setw(16) << (h.strategy + ":") << std::right << h.iterations_surrogate
+            << " CG iterations, " << h.seconds_surrogate << " s (inference " << h.inference_seconds << " s, transfer "
+            << h.transfer_seconds << " s)\n"
+            << "  surrogate error " << h.mean_surrogate_relative_error << " mean, " << h.max_surrogate_relative_error
+            << " max (relative L2); smooth share of its initial residual " << h.smooth_residual_fraction << "\n"
+            << "  max final relative residual " << h.max_final_relative_residual << "; " << h.fallbacks
+            << " fallback(s); assembly + AMG setup " << h.assembly_seconds << " s (not counted above)" << std::endl;
+        if (!vtu_files.empty())
+          log << "Wrote " << vtu_files.size() << " VTU file(s), e.g. '" << vtu_files.front().string() << "'"
+              << std::endl;
+      }
+    } // namespace
+
+    void
+    run_solve_command(const fs::path &parameter_file, const std::string &output_override, std::ostream &log)
+    {
+      JobContext job(parameter_file, output_override);
+      if (job.dimension == 3)
+        solve<3>(job, log);
+      else
+        solve<2>(job, log);
+    }
+  } // namespace plugin
+} // namespace mpno
