@@ -138,6 +138,15 @@ namespace mpno
 
   template <int dim>
   void
+  HybridSolver<dim>::set_device(const std::string &device)
+  {
+    if (device != "cpu" && device != "cuda" && device != "auto")
+      throw std::invalid_argument("HybridSolver::set_device: expected cpu, cuda or auto, got '" + device + "'");
+    impl->device = device;
+  }
+
+  template <int dim>
+  void
   HybridSolver<dim>::set_surrogate(std::shared_ptr<const SurrogateModel> model)
   {
     impl->model = std::move(model);

@@ -87,6 +87,7 @@ namespace mpno
         try
           {
             hybrid.parse_parameters(job.prm, job.parameter_file);
+            hybrid.set_device(job.prm.get("Device"));
             const auto [lower, upper] = problem->bounding_box();
             hybrid.initialize(problem->get_mapping(), problem->get_dof_handler(), lower, upper, checkpoint_of(job));
           }

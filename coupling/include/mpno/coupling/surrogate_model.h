@@ -18,7 +18,8 @@ namespace mpno
   {
   public:
     /**
-     * Load the checkpoint in @p checkpoint_directory onto @p device ("cpu", "cuda").
+     * Load the checkpoint in @p checkpoint_directory onto @p device ("cpu", "cuda", or
+     * "auto": cuda when LibTorch sees a CUDA device, else cpu).
      * @throws std::runtime_error naming the directory and what is missing or bad.
      */
     explicit SurrogateModel(const std::filesystem::path &checkpoint_directory, const std::string &device = "cpu");

@@ -96,6 +96,11 @@ namespace mpno
                const dealii::Point<dim>      &upper,
                const std::filesystem::path   &checkpoint = {});
 
+    /** Where initialize() loads the surrogate: "cpu", "cuda" or "auto" (the default:
+     *  cuda when LibTorch sees a CUDA device); call before initialize(). */
+    void
+    set_device(const std::string &device);
+
     /** Use @p model as the surrogate (instead of loading `Checkpoint`). */
     void
     set_surrogate(std::shared_ptr<const SurrogateModel> model);
