@@ -307,7 +307,9 @@ namespace mpno
       std::vector<fs::path> loaded;
       for (const std::string &value : dealii::Utilities::split_string_list(prm.get(libraries_entry)))
         {
-          const fs::path path = resolve_path(value, file);
+          // Absolute: dlopen() would search the library path for a name without a '/'
+          // (`mpno run x.prm` with `set Additional shared libraries = libx.so`).
+          const fs::path path = fs::absolute(resolve_path(value, file));
           if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr)
             {
               const char *why = dlerror();
