@@ -57,8 +57,9 @@ namespace mpno
       solution = 0;
     result.initial_relative_residual = result.final_relative_residual = system.relative_residual(solution);
 
+    // `!(r <= tol)` also continues on a NaN residual.
     for (unsigned int run = 0;
-         run < settings.max_restarts && result.final_relative_residual > settings.relative_tolerance;
+         run < settings.max_restarts && !(result.final_relative_residual <= settings.relative_tolerance);
          ++run)
       {
         SolverControl control(settings.max_iterations - result.iterations, settings.relative_tolerance * rhs_norm);
@@ -69,7 +70,9 @@ namespace mpno
         result.final_relative_residual = system.relative_residual(solution);
       }
     result.converged = result.final_relative_residual <= settings.relative_tolerance;
-    result.seconds   = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!result.converged)
+      throw SolverControl::NoConvergence(result.iterations, result.final_relative_residual);
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
   }
 } // namespace mpno

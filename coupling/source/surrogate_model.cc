@@ -19,7 +19,8 @@ namespace mpno
         const bool cuda = device == "cuda" || (device == "auto" && torch::cuda::is_available());
         if (device == "cuda" && !torch::cuda::is_available())
           throw std::runtime_error("cannot load the surrogate onto cuda: CUDA is not available to LibTorch");
-        impl->loaded = load_model(checkpoint_directory, cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU));
+        impl->loaded =
+          load_model(checkpoint_directory, cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU));
       }
     catch (const c10::Error &error)
       {

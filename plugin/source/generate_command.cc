@@ -1,6 +1,7 @@
 // `mpno generate FILE.prm`: solve instances of the Problem classically and write their
 // input fields and solutions, sampled on uniform grids, to OUTPUT/dataset.h5.
 #include <deal.II/base/parameter_handler.h>
+#include <deal.II/lac/solver_control.h>
 
 #include <mpno/coupling/dataset_export.h>
 #include <mpno/coupling/dataset_file.h>
@@ -103,12 +104,20 @@ namespace mpno
         const auto solve_instance = [&](const std::uint64_t seed, std::vector<SetUnderConstruction<dim>> &sets) {
           problem->sample(seed);
           problem->assemble();
-          solution             = 0;
-          const KrylovResult r = solve_cg(problem->linear_system(), solution, g.krylov);
-          if (!r.converged)
-            throw std::runtime_error("instance with seed " + std::to_string(seed) +
-                                     " did not converge: relative residual " +
-                                     std::to_string(r.final_relative_residual));
+          solution = 0;
+          KrylovResult r;
+          try
+            {
+              r = solve_cg(problem->linear_system(), solution, g.krylov);
+            }
+          catch (const dealii::SolverControl::NoConvergence &error)
+            {
+              throw UserError("in parameter file '" + job.parameter_file.string() + "': the instance with seed " +
+                              std::to_string(seed) + " did not reach 'Data generation/Relative tolerance' within " +
+                              "'Data generation/Max iterations': relative residual " +
+                              format_number(error.last_residual, 3) + " after " + std::to_string(error.last_step) +
+                              " CG iterations");
+            }
           iterations += r.iterations;
           for (auto &s : sets)
             append(s, *problem, solution, seed);
@@ -126,7 +135,9 @@ namespace mpno
         writer.set_attribute("dimension", std::to_string(dim));
         writer.set_attribute("input channels", join(problem->input_names()));
         writer.set_attribute("output channels", problem->output_name());
-        writer.set_attribute("seeds", "training i: Seed + i; test i: Seed + 1e9 + i; Seed = " + std::to_string(g.seed));
+        writer.set_attribute("seeds",
+                             "training i: Seed + i; test i: Seed + " + std::to_string(test_seed_offset) +
+                               " + i; Seed = " + std::to_string(g.seed));
         writer.set_attribute("grid", "x_i = lower + i (upper - lower) / (n - 1) per axis, boundary included");
         for (const auto &[key, value] : problem->attributes())
           writer.set_attribute("problem " + key, value);

@@ -31,7 +31,7 @@ namespace mpno
     KrylovSettings                             settings;
     unsigned int                               grid_points = 32;
     std::filesystem::path                      checkpoint;
-    std::string                                device = "cpu";
+    std::string                                device = "auto";
     std::shared_ptr<const SurrogateModel>      model;
     std::optional<GridTransfer<dim>>           transfer;
     dealii::Vector<double>                     prediction;
@@ -68,7 +68,8 @@ namespace mpno
                       Patterns::DirectoryName(),
                       "The surrogate's checkpoint directory (written by `mpno train`); a relative "
                       "path is resolved against the directory of the parameter file; empty: "
-                      "checkpoint/ in the output directory (`mpno solve`, `mpno run`).");
+                      "the top-level Checkpoint, else checkpoint/ in the output directory "
+                      "(`mpno solve`, `mpno run`).");
     prm.declare_entry("Relative tolerance",
                       "1e-10",
                       Patterns::Double(0),
@@ -180,6 +181,11 @@ namespace mpno
     const std::vector<float>        output            = impl->model->predict(input, shape);
     const double                    inference_seconds = seconds_since(start);
 
+    if (output.size() != points)
+      throw std::invalid_argument("HybridSolver: the surrogate predicts " + std::to_string(output.size() / points) +
+                                  " output channels (" + std::to_string(output.size()) +
+                                  " values on the grid), the hybrid solver needs one (" + std::to_string(points) +
+                                  " values)");
     start = std::chrono::steady_clock::now();
     prediction.reinit(transfer.n_fe_dofs());
     transfer.grid_to_fe(dealii::ArrayView<const float>(output.data(), points), prediction);
@@ -218,10 +224,9 @@ namespace mpno
   HybridSolver<dim>::solve_classically(const LinearSystem &system, dealii::Vector<double> &solution) const
   {
     HybridSolveReport report;
-    report.strategy  = "none";
-    const auto start = std::chrono::steady_clock::now();
-    solution.reinit(system.rhs->size());
-    report.result.krylov = solve_cg(system, solution, impl->settings);
+    report.strategy      = "none";
+    const auto start     = std::chrono::steady_clock::now();
+    report.result        = HybridStrategy::registry().create("none")->solve(system, nullptr, solution, impl->settings);
     report.solve_seconds = seconds_since(start);
     return report;
   }

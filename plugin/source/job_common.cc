@@ -1,9 +1,11 @@
+#include <deal.II/base/exceptions.h>
 #include <deal.II/base/parameter_handler.h>
 
 #include <mpno/plugin/parameters.h>
 
 #include "job_common.h"
 
+#include <c10/util/Exception.h>
 #include <torch/utils.h>
 
 #include <iomanip>
@@ -54,6 +56,24 @@ namespace mpno
           last_printed = done;
           last_time    = now;
         }
+    }
+
+    std::string
+    message_of(const std::exception &error)
+    {
+      if (const auto *deal = dynamic_cast<const dealii::ExceptionBase *>(&error))
+        {
+          std::ostringstream out;
+          deal->print_info(out);
+          std::string text = out.str();
+          while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+            text.pop_back();
+          const auto start = text.find_first_not_of(" \n");
+          return start == std::string::npos ? text : text.substr(start);
+        }
+      if (const auto *torch_error = dynamic_cast<const c10::Error *>(&error))
+        return torch_error->what_without_backtrace();
+      return error.what();
     }
 
     std::string

@@ -62,6 +62,12 @@ namespace mpno
       std::chrono::steady_clock::time_point last_time;
     };
 
+    /** The message of @p error alone: deal.II's print_info() for a dealii::ExceptionBase
+     *  (without the file, line and stack trace of what()), LibTorch's message without
+     *  its backtrace for a c10::Error, what() otherwise. */
+    std::string
+    message_of(const std::exception &error);
+
     /** @p value with @p digits significant digits. */
     std::string
     format_number(double value, int digits = 4);

@@ -5,6 +5,7 @@
 #include <mpno/plugin/hybrid_solver.h>
 #include <mpno/plugin/parameters.h>
 
+#include "job_common.h"
 #include "job_parameters.h"
 
 namespace mpno
@@ -160,11 +161,11 @@ namespace mpno
           problem = Problem::registry<dim>().create(name);
           problem->parse_parameters(prm);
         }
-      catch (const std::invalid_argument &error)
+      catch (const std::exception &error)
         {
           prm.leave_subsection();
           throw UserError(where + "subsection Problem (Name = " + name + ", Dimension = " + std::to_string(dim) +
-                          "): " + error.what());
+                          "): " + message_of(error));
         }
       prm.leave_subsection();
       return problem;

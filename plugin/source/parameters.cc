@@ -215,9 +215,12 @@ namespace mpno
       prm.declare_entry("Output directory",
                         "output",
                         Patterns::DirectoryName(),
-                        "Where checkpoint/, history.csv and summary.json are written; a relative "
-                        "path is relative to the working directory. `--output DIR` of `mpno "
-                        "train` and `mpno evaluate` overrides it.");
+                        "Where the commands write dataset.h5 (generate), checkpoint/ and "
+                        "history.csv (train), hybrid.csv and solution-NNN.vtu (solve) and "
+                        "summary.json (all). Unlike the paths of input files, which are resolved "
+                        "against the directory of this parameter file, a relative output "
+                        "directory is relative to the working directory, as a command-line "
+                        "option would be. `--output DIR` of every command overrides it.");
       prm.declare_entry("Number of threads",
                         "1",
                         Patterns::Integer(1),
@@ -225,17 +228,19 @@ namespace mpno
       prm.declare_entry("Device",
                         "auto",
                         Patterns::Selection("auto|cpu|cuda"),
-                        "Where the model is trained or evaluated: cpu, cuda (the current CUDA "
+                        "Where the model is trained, evaluated and run for the hybrid solves: "
+                        "cpu, cuda (the current CUDA "
                         "device; refused when LibTorch has no CUDA device), or auto (cuda when "
                         "available, else cpu). The data stay on the CPU; each batch is moved.");
       prm.declare_entry("Checkpoint",
                         "",
                         Patterns::DirectoryName(),
-                        "The checkpoint directory that `mpno evaluate` reads (the model, its "
-                        "precision and normalisers; no Training subsection needed); empty: "
-                        "checkpoint/ in the output directory. A relative path is resolved "
-                        "against the directory of this parameter file. Not used by `mpno "
-                        "train`, which resumes from Training/Resume from.");
+                        "The checkpoint directory that `mpno evaluate` and (unless `Hybrid "
+                        "solver/Checkpoint` is set) `mpno solve` read (the model, its precision "
+                        "and normalisers; no Training subsection needed); empty: checkpoint/ in "
+                        "the output directory. A relative path is resolved against the "
+                        "directory of this parameter file. Not used by `mpno train`, which "
+                        "resumes from Training/Resume from.");
       declare_problem(prm, dim);
       declare_data_generation(prm);
       declare_surrogate(prm);

@@ -51,7 +51,7 @@ namespace mpno
           }
         catch (const std::exception &error)
           {
-            throw UserError(where + error.what());
+            throw UserError(where + message_of(error));
           }
         const TrainSettings s = read_train_settings(job.prm, job.parameter_file, job.output_directory.string());
         // Named inputs must exist; OUTPUT/dataset.h5 and checkpoints may come from `mpno run`.

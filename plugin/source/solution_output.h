@@ -5,12 +5,11 @@
 #include <deal.II/numerics/data_out.h>
 
 #include <mpno/plugin/problem.h>
+#include <mpno/surrogate/io_utils.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <sstream>
-#include <stdexcept>
 
 namespace mpno
 {
@@ -21,7 +20,8 @@ namespace mpno
      * fields (cell data: their values at the cell centres), the converged FE solution
      * @p solution (named after Problem::output_name()), and, when @p prediction has the
      * same size, the surrogate's prediction in the FE space and its error (prediction -
-     * solution). Written to a temporary name and renamed. @return the file's path.
+     * solution). Written to a temporary name, synced and renamed
+     * (io::write_file_atomically). @return the file's path.
      */
     template <int dim>
     std::filesystem::path
@@ -59,14 +59,9 @@ namespace mpno
       std::ostringstream name;
       name << "solution-" << std::setw(3) << std::setfill('0') << index << ".vtu";
       const std::filesystem::path file = directory / name.str();
-      const std::filesystem::path temp = directory / (name.str() + ".tmp");
-      {
-        std::ofstream out(temp);
-        data_out.write_vtu(out);
-        if (!out)
-          throw std::runtime_error("cannot write '" + temp.string() + "'");
-      }
-      std::filesystem::rename(temp, file);
+      std::ostringstream          vtu;
+      data_out.write_vtu(vtu);
+      io::write_file_atomically(file, vtu.str());
       return file;
     }
   } // namespace plugin

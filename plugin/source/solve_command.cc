@@ -3,6 +3,7 @@
 // hybrid.csv, totals in summary.json, fields in solution-NNN.vtu.
 #include <deal.II/base/function.h>
 #include <deal.II/base/quadrature_lib.h>
+#include <deal.II/lac/solver_control.h>
 #include <deal.II/numerics/vector_tools.h>
 
 #include <mpno/plugin/hybrid_solver.h>
@@ -93,7 +94,7 @@ namespace mpno
           }
         catch (const std::exception &error)
           {
-            throw UserError("in parameter file '" + job.parameter_file.string() + "': " + error.what());
+            throw UserError("in parameter file '" + job.parameter_file.string() + "': " + message_of(error));
           }
         log << "mpno solve: problem '" << job.problem_name << "' (" << dim << "D, " << n_dofs << " DoFs), "
             << run.instances << " held-out instances, strategy '" << hybrid.strategy_name() << "', tolerance "
@@ -109,8 +110,10 @@ namespace mpno
         csv << "instance,seed,iterations_zero_guess,iterations_surrogate,used_prediction,"
                "initial_relative_residual,final_relative_residual_zero_guess,final_relative_residual_surrogate,"
                "seconds_zero_guess,inference_seconds,transfer_seconds,solve_seconds,seconds_surrogate,"
-               "surrogate_relative_error,smooth_residual_fraction\n"
+               "surrogate_relative_error,prediction_relative_residual,smooth_error_residual,"
+               "rough_error_residual\n"
             << std::setprecision(6);
+        fs::create_directories(job.output_directory);
         Progress               progress("Hybrid solves", run.instances, log);
         dealii::Vector<double> reference, solution, error, smooth;
         std::vector<fs::path>  vtu_files;
@@ -128,9 +131,25 @@ namespace mpno
             for (unsigned int c = 0; c < problem->input_names().size(); ++c)
               inputs.push_back(&problem->input_field(c));
 
-            const HybridSolveReport baseline = hybrid.solve_classically(system, reference);
-            const HybridSolveReport report   = hybrid.solve(system, inputs, solution);
-            const KrylovResult     &k        = report.result.krylov;
+            // Alternate which solve runs first, so that neither always meets warm caches.
+            HybridSolveReport baseline, report;
+            try
+              {
+                if (i % 2 == 0)
+                  baseline = hybrid.solve_classically(system, reference);
+                report = hybrid.solve(system, inputs, solution);
+                if (i % 2 == 1)
+                  baseline = hybrid.solve_classically(system, reference);
+              }
+            catch (const dealii::SolverControl::NoConvergence &error)
+              {
+                throw UserError("in parameter file '" + job.parameter_file.string() + "': held-out instance " +
+                                std::to_string(i) + " (seed " + std::to_string(seed) + ") did not reach 'Hybrid " +
+                                "solver/Relative tolerance' within 'Hybrid solver/Max iterations': relative residual " +
+                                format_number(error.last_residual, 3) + " after " + std::to_string(error.last_step) +
+                                " CG iterations");
+              }
+            const KrylovResult &k = report.result.krylov;
             h.iterations_zero_guess += baseline.result.krylov.iterations;
             h.iterations_surrogate += k.iterations;
             h.max_final_relative_residual = std::max({h.max_final_relative_residual,
@@ -140,32 +159,41 @@ namespace mpno
             h.seconds_surrogate += report.total_seconds();
             h.inference_seconds += report.inference_seconds;
             h.transfer_seconds += report.transfer_seconds;
-            h.fallbacks += report.result.used_prediction || report.result.fallback_reason.empty() ? 0 : 1;
+            if (!report.result.used_prediction && !report.result.fallback_reason.empty())
+              ++h.fallbacks;
 
-            // The prediction's error against the converged solution, its FE L2 norm, and
-            // how much of the residual it causes comes from the part the grid resolves.
-            double                        relative_error = std::nan(""), smooth_fraction = std::nan("");
+            // The raw prediction against the converged solution: its relative FE L2 error,
+            // its relative residual, and the residuals, relative to ||b||, of the part of
+            // its error the inference grid resolves (e_s, restricted to the grid and
+            // interpolated back) and of the rest (e_r = e - e_s).
+            double relative_error = std::nan(""), raw_residual = std::nan(""), smooth_residual = std::nan(""),
+                   rough_residual                    = std::nan("");
             const dealii::Vector<double> &prediction = hybrid.last_prediction();
             if (prediction.size() == reference.size())
               {
                 error = prediction;
+                system.constraints->distribute(error);
+                raw_residual = system.relative_residual(error);
                 error -= reference;
-                problem->linear_system().constraints->set_zero(error);
-                relative_error = l2_norm(*problem, error) / l2_norm(*problem, reference);
+                const double reference_norm = l2_norm(*problem, reference);
+                relative_error              = reference_norm > 0 ? l2_norm(*problem, error) / reference_norm : 0.;
                 hybrid.grid_projection(error, smooth);
-                const double total = operator_norm_of(system, error);
-                smooth_fraction    = total > 0 ? operator_norm_of(system, smooth) / total : 0.;
+                const double rhs_norm = system.rhs->l2_norm();
+                smooth_residual       = rhs_norm > 0 ? operator_norm_of(system, smooth) / rhs_norm : 0.;
+                error -= smooth;
+                rough_residual = rhs_norm > 0 ? operator_norm_of(system, error) / rhs_norm : 0.;
                 h.mean_surrogate_relative_error += relative_error / run.instances;
                 h.max_surrogate_relative_error = std::max(h.max_surrogate_relative_error, relative_error);
-                h.smooth_residual_fraction += smooth_fraction / run.instances;
-                h.mean_initial_relative_residual += k.initial_relative_residual / run.instances;
+                h.mean_prediction_relative_residual += raw_residual / run.instances;
+                h.mean_smooth_error_residual += smooth_residual / run.instances;
+                h.mean_rough_error_residual += rough_residual / run.instances;
               }
             csv << i << ',' << seed << ',' << baseline.result.krylov.iterations << ',' << k.iterations << ','
                 << (report.result.used_prediction ? 1 : 0) << ',' << k.initial_relative_residual << ','
                 << baseline.result.krylov.final_relative_residual << ',' << k.final_relative_residual << ','
                 << baseline.total_seconds() << ',' << report.inference_seconds << ',' << report.transfer_seconds << ','
-                << report.solve_seconds << ',' << report.total_seconds() << ',' << relative_error << ','
-                << smooth_fraction << '\n';
+                << report.solve_seconds << ',' << report.total_seconds() << ',' << relative_error << ',' << raw_residual
+                << ',' << smooth_residual << ',' << rough_residual << '\n';
             if (!report.result.fallback_reason.empty())
               log << "Instance " << i << ": prediction not used: " << report.result.fallback_reason << std::endl;
             if (i < run.vtu_instances)
@@ -176,9 +204,8 @@ namespace mpno
           }
         h.instances = run.instances;
         if (!hybrid.uses_prediction())
-          h.mean_surrogate_relative_error = h.max_surrogate_relative_error = h.smooth_residual_fraction =
-            h.mean_initial_relative_residual                               = std::nan("");
-        fs::create_directories(job.output_directory);
+          h.mean_surrogate_relative_error = h.max_surrogate_relative_error = h.mean_prediction_relative_residual =
+            h.mean_smooth_error_residual = h.mean_rough_error_residual = std::nan("");
         io::write_file_atomically(job.output_directory / "hybrid.csv", csv.str());
 
         RunSummary summary     = read_summary(job.output_directory / "summary.json").value_or(RunSummary());
@@ -196,7 +223,9 @@ namespace mpno
             << " CG iterations, " << h.seconds_surrogate << " s (inference " << h.inference_seconds << " s, transfer "
             << h.transfer_seconds << " s)\n"
             << "  surrogate error " << h.mean_surrogate_relative_error << " mean, " << h.max_surrogate_relative_error
-            << " max (relative L2); smooth share of its initial residual " << h.smooth_residual_fraction << "\n"
+            << " max (relative L2); its relative residual " << h.mean_prediction_relative_residual
+            << " mean, from the error the " << hybrid.inference_grid_points() << "^" << dim << " grid resolves "
+            << h.mean_smooth_error_residual << ", from the rest " << h.mean_rough_error_residual << "\n"
             << "  max final relative residual " << h.max_final_relative_residual << "; " << h.fallbacks
             << " fallback(s); assembly + AMG setup " << h.assembly_seconds << " s (not counted above)" << std::endl;
         if (!vtu_files.empty())

@@ -1,3 +1,5 @@
+// Boost 1.74's property_tree includes the deprecated global bind placeholders.
+#define BOOST_BIND_GLOBAL_PLACEHOLDERS
 #include <mpno/surrogate/io_utils.h>
 
 #include "summary.h"
@@ -120,8 +122,10 @@ namespace mpno
               << "    \"assembly_seconds\": " << json_number(h.assembly_seconds) << ",\n"
               << "    \"mean_surrogate_relative_error\": " << json_number(h.mean_surrogate_relative_error) << ",\n"
               << "    \"max_surrogate_relative_error\": " << json_number(h.max_surrogate_relative_error) << ",\n"
-              << "    \"mean_initial_relative_residual\": " << json_number(h.mean_initial_relative_residual) << ",\n"
-              << "    \"smooth_residual_fraction\": " << json_number(h.smooth_residual_fraction) << ",\n"
+              << "    \"mean_prediction_relative_residual\": " << json_number(h.mean_prediction_relative_residual)
+              << ",\n"
+              << "    \"mean_smooth_error_residual\": " << json_number(h.mean_smooth_error_residual) << ",\n"
+              << "    \"mean_rough_error_residual\": " << json_number(h.mean_rough_error_residual) << ",\n"
               << "    \"fallbacks\": " << h.fallbacks << "\n  }";
         }
       out << "\n}\n";

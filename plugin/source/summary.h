@@ -27,21 +27,26 @@ namespace mpno
     struct HybridSummary
     {
       std::string strategy;
-      long long   instances                      = 0;
-      long long   n_dofs                         = 0;
-      long long   iterations_zero_guess          = 0;
-      long long   iterations_surrogate           = 0;
-      double      max_final_relative_residual    = 0.;
-      double      seconds_zero_guess             = 0.;
-      double      seconds_surrogate              = 0.;
-      double      inference_seconds              = 0.;
-      double      transfer_seconds               = 0.;
-      double      assembly_seconds               = 0.; ///< assembly + preconditioner setup, not in either
-      double      mean_surrogate_relative_error  = 0.; ///< L2(prediction - u) / L2(u), FE norms
-      double      max_surrogate_relative_error   = 0.;
-      double      mean_initial_relative_residual = 0.; ///< of the prediction
-      double      smooth_residual_fraction       = 0.; ///< mean ||A e_s|| / ||A e||, e_s the grid-resolved error
-      long long   fallbacks                      = 0;  ///< predictions rejected
+      long long   instances                     = 0;
+      long long   n_dofs                        = 0;
+      long long   iterations_zero_guess         = 0;
+      long long   iterations_surrogate          = 0;
+      double      max_final_relative_residual   = 0.;
+      double      seconds_zero_guess            = 0.;
+      double      seconds_surrogate             = 0.;
+      double      inference_seconds             = 0.;
+      double      transfer_seconds              = 0.;
+      double      assembly_seconds              = 0.; ///< assembly + preconditioner setup, not in either
+      double      mean_surrogate_relative_error = 0.; ///< L2(prediction - u) / L2(u), FE norms
+      double      max_surrogate_relative_error  = 0.;
+      /** Means over the instances of the raw prediction's (distributed, not smoothed)
+       *  relative residual ||b - A p|| / ||b||, and of ||A e_s|| / ||b|| and ||A e_r|| /
+       *  ||b||, e = p - u split into e_s (restricted to the inference grid and interpolated
+       *  back: the part the grid resolves) and e_r = e - e_s. */
+      double    mean_prediction_relative_residual = 0.;
+      double    mean_smooth_error_residual        = 0.;
+      double    mean_rough_error_residual         = 0.;
+      long long fallbacks                         = 0; ///< predictions rejected
     };
 
     /** The machine-readable figures of the `mpno` commands (design.md "Files written"). */

@@ -1,3 +1,5 @@
+// Boost 1.74's property_tree includes the deprecated global bind placeholders.
+#define BOOST_BIND_GLOBAL_PLACEHOLDERS
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
 

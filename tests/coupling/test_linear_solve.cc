@@ -3,10 +3,13 @@
 #include <mpno/coupling/darcy.h>
 #include <mpno/coupling/linear_solve.h>
 
+#include <deal.II/lac/solver_control.h>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "mpi_environment.h"
 
@@ -15,22 +18,22 @@ namespace
   [[maybe_unused]] const bool mpi_ready = mpno::test::ensure_mpi();
 
   /// A Darcy system on 16^2 cells with a = 2, f = 1, AMG set up.
-  mpno::DarcySolver
+  std::unique_ptr<mpno::DarcySolver>
   assembled_solver()
   {
     mpno::DarcyParameters parameters;
     parameters.n_cells_per_side = 16;
-    mpno::DarcySolver solver(parameters);
-    solver.assemble_system(dealii::Functions::ConstantFunction<2>(2.));
-    solver.setup_amg();
+    auto solver                 = std::make_unique<mpno::DarcySolver>(parameters);
+    solver->assemble_system(dealii::Functions::ConstantFunction<2>(2.));
+    solver->setup_amg();
     return solver;
   }
 } // namespace
 
 TEST(SolveCG, ConvergesFromZeroToTheTrueResidual)
 {
-  const mpno::DarcySolver  solver = assembled_solver();
-  const mpno::LinearSystem system = solver.linear_system();
+  const auto               solver = assembled_solver();
+  const mpno::LinearSystem system = solver->linear_system();
   dealii::Vector<double>   u(system.rhs->size());
   const mpno::KrylovResult r = mpno::solve_cg(system, u, {1e-10, 100, 3});
   EXPECT_TRUE(r.converged);
@@ -42,13 +45,13 @@ TEST(SolveCG, ConvergesFromZeroToTheTrueResidual)
 
 TEST(SolveCG, NonFiniteInitialGuessIsReplacedByZero)
 {
-  const mpno::DarcySolver  solver = assembled_solver();
-  const mpno::LinearSystem system = solver.linear_system();
+  const auto               solver = assembled_solver();
+  const mpno::LinearSystem system = solver->linear_system();
   dealii::Vector<double>   zero(system.rhs->size()), poisoned(system.rhs->size());
-  poisoned(7)                  = std::numeric_limits<double>::quiet_NaN();
-  poisoned(9)                  = std::numeric_limits<double>::infinity();
-  const mpno::KrylovResult a   = mpno::solve_cg(system, zero, {1e-10, 100, 3});
-  const mpno::KrylovResult b   = mpno::solve_cg(system, poisoned, {1e-10, 100, 3});
+  poisoned(7)                = std::numeric_limits<double>::quiet_NaN();
+  poisoned(9)                = std::numeric_limits<double>::infinity();
+  const mpno::KrylovResult a = mpno::solve_cg(system, zero, {1e-10, 100, 3});
+  const mpno::KrylovResult b = mpno::solve_cg(system, poisoned, {1e-10, 100, 3});
   EXPECT_EQ(a.iterations, b.iterations);
   EXPECT_LE(b.final_relative_residual, 1e-10);
   for (unsigned int i = 0; i < zero.size(); ++i)
@@ -57,8 +60,8 @@ TEST(SolveCG, NonFiniteInitialGuessIsReplacedByZero)
 
 TEST(SolveCG, ConvergedInitialGuessTakesNoIteration)
 {
-  const mpno::DarcySolver  solver = assembled_solver();
-  const mpno::LinearSystem system = solver.linear_system();
+  const auto               solver = assembled_solver();
+  const mpno::LinearSystem system = solver->linear_system();
   dealii::Vector<double>   u(system.rhs->size());
   mpno::solve_cg(system, u, {1e-12, 100, 3});
   const dealii::Vector<double> converged = u;
@@ -68,18 +71,27 @@ TEST(SolveCG, ConvergedInitialGuessTakesNoIteration)
   EXPECT_EQ(u, converged);
 }
 
+TEST(SolveCG, UnreachableToleranceThrowsInsteadOfReturning)
+{
+  const auto               solver = assembled_solver();
+  const mpno::LinearSystem system = solver->linear_system();
+  dealii::Vector<double>   u(system.rhs->size());
+  // Below double rounding: the restarts cannot get there.
+  EXPECT_THROW(mpno::solve_cg(system, u, {1e-19, 1000, 2}), dealii::SolverControl::NoConvergence);
+}
+
 TEST(SolveCG, TooFewIterationsThrow)
 {
-  const mpno::DarcySolver  solver = assembled_solver();
-  const mpno::LinearSystem system = solver.linear_system();
+  const auto               solver = assembled_solver();
+  const mpno::LinearSystem system = solver->linear_system();
   dealii::Vector<double>   u(system.rhs->size());
   EXPECT_THROW(mpno::solve_cg(system, u, {1e-14, 1, 3}), dealii::SolverControl::NoConvergence);
 }
 
 TEST(SolveCG, SizeMismatchNamesBothSizes)
 {
-  const mpno::DarcySolver  solver = assembled_solver();
-  const mpno::LinearSystem system = solver.linear_system();
+  const auto               solver = assembled_solver();
+  const mpno::LinearSystem system = solver->linear_system();
   dealii::Vector<double>   u(3);
   try
     {
@@ -88,8 +100,7 @@ TEST(SolveCG, SizeMismatchNamesBothSizes)
     }
   catch (const dealii::ExceptionBase &error)
     {
-      EXPECT_NE(std::string(error.what()).find("the vector has 3 entries, the right-hand side 289"),
-                std::string::npos)
+      EXPECT_NE(std::string(error.what()).find("the vector has 3 entries, the right-hand side 289"), std::string::npos)
         << error.what();
     }
 }

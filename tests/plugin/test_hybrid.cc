@@ -176,7 +176,8 @@ TEST(HybridStrategy, ExactPredictionNeedsNoIteration)
   bad *= 50.;
   const auto rejected = strategy->solve(system, &bad, solution, settings);
   EXPECT_FALSE(rejected.used_prediction);
-  EXPECT_NE(rejected.fallback_reason.find("is not below the zero vector"), std::string::npos) << rejected.fallback_reason;
+  EXPECT_NE(rejected.fallback_reason.find("is not below the zero vector"), std::string::npos)
+    << rejected.fallback_reason;
   EXPECT_LE(rejected.krylov.final_relative_residual, 1e-9);
 }
 
@@ -199,5 +200,69 @@ TEST(HybridSolver, WrongNumberOfInputFieldsIsAnError)
     {
       EXPECT_NE(std::string(error.what()).find("2 input fields given, the surrogate takes 1"), std::string::npos)
         << error.what();
+    }
+}
+
+TEST(HybridSolver, UselessPredictionAsTheStartStillConverges)
+{
+  // The random-weights prediction itself as CG's initial guess, without the strategy's
+  // acceptance test: the true residual still decides.
+  auto problem = small_darcy();
+  auto hybrid  = hybrid_solver("initial guess");
+  hybrid.set_surrogate(random_surrogate());
+  const auto [lower, upper] = problem->bounding_box();
+  hybrid.initialize(problem->get_mapping(), problem->get_dof_handler(), lower, upper);
+  problem->sample(11);
+  problem->assemble();
+  const mpno::LinearSystem system = problem->linear_system();
+  dealii::Vector<double>   u;
+  hybrid.predict({&problem->input_field(0)}, u);
+  ASSERT_EQ(u.size(), system.rhs->size());
+  const mpno::KrylovResult r = mpno::solve_cg(system, u, hybrid.krylov_settings());
+  EXPECT_GT(r.initial_relative_residual, 1.); // useless indeed
+  EXPECT_TRUE(r.converged);
+  EXPECT_LE(system.relative_residual(u), 1e-10);
+}
+
+TEST(HybridStrategy, JacobiSmoothingRemovesRoughErrorAndKeepsConstraints)
+{
+  auto problem = small_darcy();
+  problem->sample(12);
+  problem->assemble();
+  const mpno::LinearSystem system = problem->linear_system();
+  dealii::Vector<double>   reference(system.rhs->size());
+  mpno::solve_cg(system, reference, {1e-12, 1000, 3});
+  // A prediction with a rough (per-DoF alternating) error of 1% of the solution's maximum.
+  dealii::Vector<double> prediction = reference;
+  for (unsigned int i = 0; i < prediction.size(); ++i)
+    prediction(i) += (i % 2 == 0 ? 1. : -1.) * 0.01 * reference.linfty_norm();
+
+  const auto strategy_with = [](const std::string &steps) {
+    dealii::ParameterHandler prm;
+    prm.enter_subsection("Hybrid solver");
+    mpno::HybridStrategy::registry().declare_parameters(prm);
+    prm.enter_subsection("Initial guess");
+    prm.set("Smoothing steps", steps);
+    prm.leave_subsection();
+    auto strategy = mpno::HybridStrategy::registry().create("initial guess");
+    strategy->parse_parameters(prm);
+    prm.leave_subsection();
+    return strategy;
+  };
+  mpno::KrylovSettings   settings;
+  dealii::Vector<double> solution;
+  const auto             plain    = strategy_with("0")->solve(system, &prediction, solution, settings);
+  const auto             smoothed = strategy_with("5")->solve(system, &prediction, solution, settings);
+  ASSERT_TRUE(plain.used_prediction);
+  ASSERT_TRUE(smoothed.used_prediction);
+  EXPECT_LT(smoothed.krylov.initial_relative_residual, 0.2 * plain.krylov.initial_relative_residual);
+  EXPECT_LE(smoothed.krylov.iterations, plain.krylov.iterations);
+  EXPECT_LE(smoothed.krylov.final_relative_residual, 1e-10);
+  for (unsigned int i = 0; i < solution.size(); ++i)
+    {
+      if (system.constraints->is_constrained(i))
+        {
+          ASSERT_EQ(solution(i), 0.) << i;
+        }
     }
 }

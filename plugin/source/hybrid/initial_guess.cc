@@ -14,14 +14,21 @@ namespace mpno
       /** sqrt(r^T B r), r = b - A u, B the system's preconditioner: an estimate of the
        *  energy norm of u's error, up to the preconditioner's spectral equivalence. */
       double
-      preconditioned_residual_norm(const LinearSystem &system, const dealii::Vector<double> &u)
+      preconditioned_norm(const LinearSystem &system, dealii::Vector<double> r)
       {
-        dealii::Vector<double> r(u.size()), z(u.size());
-        system.matrix->vmult(r, u);
-        r.sadd(-1., 1., *system.rhs);
         system.constraints->set_zero(r);
+        dealii::Vector<double> z(r.size());
         system.preconditioner->vmult(z, r);
         return std::sqrt(std::max(0., r * z));
+      }
+
+      double
+      preconditioned_residual_norm(const LinearSystem &system, const dealii::Vector<double> &u)
+      {
+        dealii::Vector<double> r(u.size());
+        system.matrix->vmult(r, u);
+        r.sadd(-1., 1., *system.rhs);
+        return preconditioned_norm(system, std::move(r));
       }
     } // namespace
 
@@ -86,7 +93,7 @@ namespace mpno
                 // overweight the rough part of the error, which the preconditioner's
                 // smoother removes cheaply.
                 const double predicted = preconditioned_residual_norm(system, solution);
-                const double zero      = preconditioned_residual_norm(system, dealii::Vector<double>(solution.size()));
+                const double zero      = preconditioned_norm(system, *system.rhs); // r = b
                 if (!(predicted < zero))
                   {
                     result.fallback_reason = "the prediction's preconditioned residual norm " +
@@ -113,7 +120,11 @@ namespace mpno
           return;
         dealii::Vector<double> r(u.size()), inverse_diagonal(u.size());
         for (unsigned int i = 0; i < u.size(); ++i)
-          inverse_diagonal[i] = 1. / system.matrix->diag_element(i);
+          {
+            const double d = system.matrix->diag_element(i);
+            // A zero diagonal (no SPD matrix) leaves that entry unsmoothed.
+            inverse_diagonal[i] = d != 0. ? 1. / d : 0.;
+          }
         for (unsigned int k = 0; k < smoothing_steps; ++k)
           {
             system.matrix->vmult(r, u);

@@ -50,7 +50,8 @@ namespace mpno
     double initial_relative_residual = 0;
     /** ||b - A u|| / ||b|| recomputed from the returned u (not CG's recursive residual). */
     double final_relative_residual = 0;
-    /** True when the final relative residual is at most the tolerance. */
+    /** True when the final relative residual is at most the tolerance (always, for a
+     *  result solve_cg() returns). */
     bool converged = false;
     /** Wall-clock seconds of the CG runs and residual checks. */
     double seconds = 0;
@@ -64,7 +65,10 @@ namespace mpno
    * one near tight tolerances). b = 0 gives u = 0. A non-finite initial guess is
    * replaced by zero.
    * @throws dealii::ExcMessage for null pointers or sizes that differ from b's;
-   *   dealii::SolverControl::NoConvergence when max_iterations are spent.
+   *   dealii::SolverControl::NoConvergence (last_step: the iterations, last_residual: the
+   *   true relative residual) when max_iterations are spent or the true residual is still
+   *   above the tolerance (or not finite) after max_restarts runs: a returned solution
+   *   always meets the tolerance.
    */
   KrylovResult
   solve_cg(const LinearSystem &system, dealii::Vector<double> &solution, const KrylovSettings &settings);
