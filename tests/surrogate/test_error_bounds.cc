@@ -21,9 +21,9 @@ namespace
 
 TEST(ErrorBounds, ExactCoefficientsMatchADirectDFTOnAFineGrid)
 {
-  // A direct float64 DFT on 2^14 points is accurate to ~1e-9 for these functions (the
-  // step's off-grid jumps: ~1/N), so it checks the analytic c_k of every factor.
-  const int64_t n = 1 << 14;
+  // A direct float64 DFT on 2^16 points differs from c_k by its aliasing error: ~1e-16
+  // (smooth), ~N^-2 = 2e-10 (lipschitz), <= 2/N = 3e-5 (step), far below the c_k themselves.
+  const int64_t n = 1 << 16;
   const auto    x = torch::arange(n, torch::kDouble) / static_cast<double>(n);
   for (const auto &v : {smooth_function(), lipschitz_function(), step_function()})
     for (const auto &factor : v.factors)
@@ -34,7 +34,7 @@ TEST(ErrorBounds, ExactCoefficientsMatchADirectDFTOnAFineGrid)
           const auto   exact = factor.coefficient(k);
           const double error =
             std::abs(std::complex<double>(torch::real(dft).item<double>(), torch::imag(dft).item<double>()) - exact);
-          EXPECT_LT(error, v.name == "step" ? 1e-4 : 1e-9) << v.name << " k = " << k;
+          EXPECT_LT(error, v.name == "smooth" ? 1e-12 : v.name == "lipschitz" ? 1e-9 : 1e-4) << v.name << " k = " << k;
         }
 }
 
@@ -57,6 +57,10 @@ TEST(ErrorBounds, DiscretisationErrorRatesMatchTheTheory)
 
 TEST(ErrorBounds, PrecisionErrorStaysNearUnitRoundoffTimesMaxAbs)
 {
+  // The theory bounds the error by O(u M) at every N. Measured it is 0.08-0.5 u M: the
+  // rounding of the largest output coefficients dominates, the input's rounding errors
+  // average out. The lower bound checks that the rounding happened at all (without it
+  // the error is float32's, ~1e-7 = 3e-5 u_bfloat16 M).
   for (const auto &v : {lipschitz_function(), step_function(), smooth_function()})
     for (const int64_t n : {64, 256})
       for (const auto type : {torch::kBFloat16, torch::kHalf})
@@ -65,7 +69,7 @@ TEST(ErrorBounds, PrecisionErrorStaysNearUnitRoundoffTimesMaxAbs)
           const double error    = fft_precision_error(v, 1, n, modes, type, cpu, &emulated);
           const double scale    = unit_roundoff(type) * max_abs(v, 1);
           EXPECT_TRUE(emulated);
-          EXPECT_GT(error, 0.1 * scale) << v.name << " n = " << n;
+          EXPECT_GT(error, 0.03 * scale) << v.name << " n = " << n;
           EXPECT_LT(error, 10. * scale) << v.name << " n = " << n;
         }
 }
