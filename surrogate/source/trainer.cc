@@ -185,7 +185,7 @@ namespace mpno
             for (const TestSet &set : test_sets)
               policy.check_supported(device, set.data.grid_shape());
           }
-        apply_precision_schedule(epoch_ + 1);
+        apply_precision_schedule(epoch_ + 1); // the first epoch's, for check_fits()
       }
     check_fits(*model_, device, impl_->input_normalizer, train_data, "the training data");
     for (const TestSet &set : test_sets)
@@ -205,7 +205,8 @@ namespace mpno
     while (epoch_ < options_.epochs)
       {
         const auto epoch_start = std::chrono::steady_clock::now();
-        apply_precision_schedule(epoch_ + 1);
+        if (epoch_ > first_epoch)
+          apply_precision_schedule(epoch_ + 1);
         EpochRecord record;
         record.epoch         = epoch_ + 1;
         record.learning_rate = scheduled_learning_rate(options_, epoch_);
