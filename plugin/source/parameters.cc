@@ -69,6 +69,20 @@ namespace mpno
                           "false",
                           Patterns::Bool(),
                           "Run lifting, projection, skips and channel MLPs in the reduced type.");
+        prm.declare_entry("Schedule",
+                          "",
+                          Patterns::Anything(),
+                          "Precision schedule of training (Tu et al. 2024, zero-shot "
+                          "super-resolution): phases FRACTION:PRECISION separated by commas, e.g. "
+                          "'0:half, 0.25:mixed, 0.75:full'. FRACTION is the fraction of Training/"
+                          "Epochs at which the phase starts (the first 0, strictly increasing, "
+                          "below 1): phase k starts with epoch round(FRACTION * Epochs) + 1 (with "
+                          "500 epochs: 1-125 half, 126-375 mixed, 376-500 full). PRECISION (half, "
+                          "mixed or full) replaces Spectral precision; Autocast applies in half and "
+                          "mixed phases and is off in full ones; Stabilizer and Reduced type stay. "
+                          "A precision raised after non-finite steps is never lowered by the "
+                          "schedule. Empty: no schedule, Spectral precision and Autocast hold "
+                          "throughout. A resumed run follows the schedule of its checkpoint.");
         prm.leave_subsection();
       }
 
@@ -173,9 +187,10 @@ namespace mpno
                           "",
                           Patterns::DirectoryName(),
                           "A checkpoint directory to continue from (model, optimiser, counters, "
-                          "normalisers and precision come from it; the Surrogate and Precision "
-                          "subsections are then not used); empty starts afresh. A relative path "
-                          "is resolved against the directory of this parameter file.");
+                          "normalisers, precision and precision schedule come from it; the "
+                          "Surrogate and Precision subsections are then not used); empty starts "
+                          "afresh. A relative path is resolved against the directory of this "
+                          "parameter file.");
         prm.leave_subsection();
       }
     } // namespace

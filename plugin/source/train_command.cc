@@ -88,6 +88,9 @@ namespace mpno
         const int64_t         spatial_dim = spatial_dim_of(model, s);
         log << "Model: " << model.model_name() << ", " << count_parameters(model) << " parameters" << std::endl;
         log << "Precision: " << model.precision().describe(s.device) << std::endl;
+        if (const auto &schedule = trainer->options().precision_schedule)
+          log << "Precision schedule: " << schedule->to_string() << " of " << s.training.epochs << " epochs"
+              << std::endl;
         const std::vector<TestSet> test_sets = load_test_sets(s, spatial_dim, log);
 
         std::vector<EpochRecord> records;

@@ -5,6 +5,8 @@
 
 #include "train_settings.h"
 
+#include <mpno/surrogate/io_utils.h>
+
 #include <torch/cuda.h>
 
 #include <sstream>
@@ -98,6 +100,7 @@ namespace mpno
       s.precision.reduced_type       = parse_reduced_type(prm.get("Reduced type"));
       s.precision.stabilizer         = parse_stabilizer(prm.get("Stabilizer"));
       s.precision.autocast           = prm.get_bool("Autocast");
+      const std::string schedule     = prm.get("Schedule");
       prm.leave_subsection();
 
       prm.enter_subsection("Data");
@@ -118,6 +121,15 @@ namespace mpno
       s.training.device = s.device;
       s.resume_from     = resolve_path(prm.get("Resume from"), parameter_file);
       prm.leave_subsection();
+      if (!io::trim(schedule).empty())
+        try
+          {
+            s.training.precision_schedule = PrecisionSchedule::parse(schedule);
+          }
+        catch (const std::invalid_argument &error)
+          {
+            fail(std::string("entry 'Precision/Schedule': ") + error.what());
+          }
 
       // The selected model's subsection: values the patterns admit but the model forbids.
       try
@@ -160,7 +172,16 @@ namespace mpno
       // A precision the device cannot run (a resumed or evaluated model's precision
       // comes from its checkpoint and is checked when it is loaded).
       if (command == Command::train && s.resume_from.empty())
-        check_precision_on_device(s.precision, s.device, "entry 'Precision/Reduced type'", parameter_file);
+        {
+          check_precision_on_device(s.precision, s.device, "entry 'Precision/Reduced type'", parameter_file);
+          if (const auto &schedule = s.training.precision_schedule)
+            for (std::size_t k = 0; k < schedule->phases().size(); ++k)
+              check_precision_on_device(schedule->phase_policy(s.precision, k),
+                                        s.device,
+                                        "entry 'Precision/Schedule', phase " +
+                                          to_string(schedule->phases()[k].precision),
+                                        parameter_file);
+        }
 
       if (command == Command::evaluate && s.test_files.empty() && s.training_file.extension() != ".h5")
         fail("entry 'Data/Test files' is empty and 'Data/Training file' is no dataset.h5 with test sets: "

@@ -29,6 +29,24 @@ namespace mpno
              a.stabilizer == b.stabilizer && a.autocast == b.autocast;
     }
 
+    /** The rung of @p policy on the ladder of PrecisionPolicy::raised(): half < mixed <
+     *  full, autocast on below autocast off at equal spectral precision. */
+    int
+    ladder_rung(const PrecisionPolicy &policy)
+    {
+      const int spectral = policy.spectral_precision == SpectralPrecision::half  ? 0 :
+                           policy.spectral_precision == SpectralPrecision::mixed ? 1 :
+                                                                                   2;
+      return 2 * spectral + (policy.autocast ? 0 : 1);
+    }
+
+    /** E.g. "mixed (autocast on)". */
+    std::string
+    short_description(const PrecisionPolicy &policy)
+    {
+      return to_string(policy.spectral_precision) + " (autocast " + (policy.autocast ? "on" : "off") + ")";
+    }
+
     std::string
     error_text(const std::exception &error)
     {
@@ -121,6 +139,7 @@ namespace mpno
     if (!model_)
       throw std::invalid_argument("Trainer: no model given");
     options_.validate();
+    impl_->schedule_base = model_->precision();
 
     model_->to(options_.device);
     impl_->parameters = model_->parameters();
@@ -156,6 +175,18 @@ namespace mpno
           (*normalizer)->to(options_.device);
         }
     const torch::Device device = options_.device;
+    if (const auto &schedule = options_.precision_schedule; schedule && epoch_ < options_.epochs)
+      {
+        // Every phase must run on every grid, not only the first one.
+        for (std::size_t k = 0; k < schedule->phases().size(); ++k)
+          {
+            const PrecisionPolicy policy = schedule->phase_policy(impl_->schedule_base, k);
+            policy.check_supported(device, train_data.grid_shape());
+            for (const TestSet &set : test_sets)
+              policy.check_supported(device, set.data.grid_shape());
+          }
+        apply_precision_schedule(epoch_ + 1); // the first epoch's, for check_fits()
+      }
     check_fits(*model_, device, impl_->input_normalizer, train_data, "the training data");
     for (const TestSet &set : test_sets)
       check_fits(*model_, device, impl_->input_normalizer, set.data, "test set '" + set.name + "'");
@@ -165,13 +196,17 @@ namespace mpno
     if (log_ && epoch_ < options_.epochs)
       *log_ << "Training " << model_->model_name() << " on " << n_samples << " samples from epoch " << epoch_ + 1
             << " to " << options_.epochs << ", batch size " << options_.batch_size << ", " << options_.training_loss
-            << " loss, device " << device.str() << ", precision: " << model_->precision().describe(device) << std::endl;
+            << " loss, device " << device.str() << ", precision: " << model_->precision().describe(device)
+            << (options_.precision_schedule ? ", precision schedule " + options_.precision_schedule->to_string() : "")
+            << std::endl;
 
     std::vector<EpochRecord> records;
     double                   run_seconds = 0.;
     while (epoch_ < options_.epochs)
       {
-        const auto  epoch_start = std::chrono::steady_clock::now();
+        const auto epoch_start = std::chrono::steady_clock::now();
+        if (epoch_ > first_epoch)
+          apply_precision_schedule(epoch_ + 1);
         EpochRecord record;
         record.epoch         = epoch_ + 1;
         record.learning_rate = scheduled_learning_rate(options_, epoch_);
@@ -298,11 +333,34 @@ namespace mpno
         std::to_string(record.epoch) + ", step " + std::to_string(global_step_) + ") in the highest precision (" +
         current.describe(options_.device) + "); lower the learning rate, enable gradient clipping or check the data");
     model_->set_precision(higher);
+    impl_->raised                = higher;
     impl_->consecutive_nonfinite = 0;
     if (log_)
       *log_ << "  precision raised after " << options_.max_nonfinite_steps
             << " consecutive non-finite steps: " << current.describe(options_.device) << " -> "
             << higher.describe(options_.device) << std::endl;
+  }
+
+  void
+  Trainer::apply_precision_schedule(const int64_t epoch)
+  {
+    const std::optional<PrecisionSchedule> &schedule = options_.precision_schedule;
+    if (!schedule)
+      return;
+    const PrecisionPolicy scheduled = schedule->policy(impl_->schedule_base, epoch, options_.epochs);
+    const PrecisionPolicy target =
+      impl_->raised && ladder_rung(*impl_->raised) > ladder_rung(scheduled) ? *impl_->raised : scheduled;
+    const bool changes = !same_policy(target, model_->precision());
+    const bool phase_start =
+      epoch > 1 && schedule->phase_index(epoch, options_.epochs) != schedule->phase_index(epoch - 1, options_.epochs);
+    model_->set_precision(target);
+    if (log_ && (changes || phase_start))
+      {
+        *log_ << "epoch " << epoch << ": precision schedule switches to " << short_description(scheduled);
+        if (!same_policy(target, scheduled))
+          *log_ << ", held at " << short_description(target) << " (raised after non-finite steps)";
+        *log_ << std::endl;
+      }
   }
 
   std::map<std::string, TestErrors>

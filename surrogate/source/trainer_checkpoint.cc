@@ -18,6 +18,12 @@ namespace mpno
   namespace
   {
     constexpr const char *training_prefix = "training.";
+    // The precision schedule, the autocast of its half and mixed phases, and the policy
+    // raised to after non-finite steps (absent when there is none).
+    constexpr const char *schedule_key          = "precision_schedule";
+    constexpr const char *schedule_autocast_key = "precision_schedule.autocast";
+    constexpr const char *raised_precision_key  = "precision_raised.spectral_precision";
+    constexpr const char *raised_autocast_key   = "precision_raised.autocast";
 
     /**
      * "key: checkpoint A, now B" for every Training option recorded in @p state that
@@ -71,6 +77,16 @@ namespace mpno
     };
     e["encode_input"]  = fitted(impl_->input_normalizer);
     e["encode_output"] = fitted(impl_->output_normalizer);
+    if (options_.precision_schedule)
+      {
+        e[schedule_key]          = options_.precision_schedule->to_string();
+        e[schedule_autocast_key] = impl_->schedule_base.autocast ? "true" : "false";
+      }
+    if (impl_->raised)
+      {
+        e[raised_precision_key] = to_string(impl_->raised->spectral_precision);
+        e[raised_autocast_key]  = impl_->raised->autocast ? "true" : "false";
+      }
     // Compared with the options of a resumed run (load_checkpoint() logs differences).
     for (const auto &[key, value] : options_.to_entries())
       e[training_prefix + key] = value;
@@ -119,6 +135,46 @@ namespace mpno
   }
 
   void
+  Trainer::restore_precision_schedule(const CheckpointState &state)
+  {
+    const auto bad = [&](const std::string &why) { throw std::runtime_error("'" + state.file.string() + "': " + why); };
+    std::optional<PrecisionSchedule> schedule;
+    impl_->schedule_base = model_->precision();
+    if (state.entries.count(schedule_key))
+      {
+        try
+          {
+            schedule.emplace(PrecisionSchedule::parse(state_entry(state, schedule_key)));
+          }
+        catch (const std::invalid_argument &error)
+          {
+            bad(error.what());
+          }
+        impl_->schedule_base.autocast = state_bool(state, schedule_autocast_key);
+      }
+    impl_->raised.reset();
+    if (state.entries.count(raised_precision_key))
+      {
+        PrecisionPolicy raised = model_->precision();
+        try
+          {
+            raised.spectral_precision = parse_spectral_precision(state_entry(state, raised_precision_key));
+          }
+        catch (const std::invalid_argument &error)
+          {
+            bad(error.what());
+          }
+        raised.autocast = state_bool(state, raised_autocast_key);
+        impl_->raised   = raised;
+      }
+    if (log_ && !(schedule == options_.precision_schedule))
+      *log_ << "Precision schedule from the checkpoint: " << (schedule ? schedule->to_string() : "none")
+            << " (the options' " << (options_.precision_schedule ? options_.precision_schedule->to_string() : "none")
+            << " is not used)" << std::endl;
+    options_.precision_schedule = schedule;
+  }
+
+  void
   Trainer::restore_training_state(const fs::path &directory, const CheckpointState &state)
   {
     const fs::path optimizer_path = directory / optimizer_file;
@@ -146,6 +202,7 @@ namespace mpno
     impl_->consecutive_nonfinite = state_integer(state, "consecutive_nonfinite_steps");
     history_ = fs::is_regular_file(directory / history_file) ? read_history(directory / history_file) :
                                                                std::vector<EpochRecord>{};
+    restore_precision_schedule(state);
     if (log_)
       {
         *log_ << "Resumed from '" << directory.string() << "' after epoch " << epoch_ << " (step " << global_step_

@@ -24,6 +24,11 @@ namespace mpno
     std::optional<UnitGaussianNormalizer> input_normalizer;  ///< statistics on the device
     std::optional<UnitGaussianNormalizer> output_normalizer; ///< statistics on the device
     int64_t                               consecutive_nonfinite = 0;
+    /** The policy a precision schedule modifies (its autocast is that of half and mixed
+     *  phases): the model's at construction, or the checkpoint's. */
+    PrecisionPolicy schedule_base;
+    /** The policy last raised to after non-finite steps; the schedule stays at or above it. */
+    std::optional<PrecisionPolicy> raised;
   };
 
   namespace inference

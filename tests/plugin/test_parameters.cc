@@ -58,7 +58,7 @@ TEST(PluginParameters, EveryEntryIsDocumented)
   // Top level (Additional shared libraries, Dimension, Output directory, Number of
   // threads, Device, Checkpoint), Problem (Name, Darcy's 9), Data generation, Surrogate
   // with FNO, Precision, Data, Training, Hybrid solver (with Initial guess's 1).
-  EXPECT_EQ(entries, 6 + (1 + 9) + 8 + 13 + 4 + 7 + 14 + 8);
+  EXPECT_EQ(entries, 6 + (1 + 9) + 8 + 13 + 5 + 7 + 14 + 8);
 }
 
 TEST(PluginParameters, ParsesTheSmallTrainingFile)

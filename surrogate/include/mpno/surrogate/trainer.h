@@ -3,6 +3,7 @@
 #include <mpno/surrogate/dataset.h>
 #include <mpno/surrogate/neural_operator.h>
 #include <mpno/surrogate/normalizer.h>
+#include <mpno/surrogate/precision_schedule.h>
 
 #include <filesystem>
 #include <map>
@@ -43,6 +44,10 @@ namespace mpno
     int64_t max_nonfinite_steps = 3;
     /** Write the checkpoint every this many epochs (and always at the end); 0: only at the end. */
     int64_t checkpoint_every = 1;
+    /** The spectral precision and autocast per phase of training (PrecisionSchedule),
+     *  applied to the model's policy at the start of each epoch; none: the model's
+     *  precision holds throughout. A checkpoint records it (not in to_entries()). */
+    std::optional<PrecisionSchedule> precision_schedule;
     /** Where the model, each batch, the test batches and the normaliser statistics live;
      *  the datasets themselves stay on the CPU. */
     torch::Device device = torch::kCPU;
@@ -116,6 +121,16 @@ namespace mpno
    * raised (PrecisionPolicy::raised: half -> mixed -> full -> autocast off) and
    * logged; at the top of that ladder train() throws std::runtime_error instead.
    *
+   * With options.precision_schedule, the model's precision is set at the start of each
+   * epoch to the schedule's policy for that epoch, with the model's policy at
+   * construction (or the checkpoint's) as base: its autocast applies in the half and
+   * mixed phases. A switch is logged ("epoch 126: precision schedule switches to mixed
+   * (autocast on)"). Once the precision was raised after non-finite steps, the schedule
+   * never goes below the raised policy (ordered half < mixed < full, autocast on below
+   * off at equal spectral precision): a later phase that is higher is followed, a lower
+   * one is held at the raised policy and that is logged. history.csv's precision column
+   * holds the policy at the end of each epoch.
+   *
    * The training loss (summed over the batch, like neuraloperator) is computed in
    * float32 on the encoded outputs when the output is normalised, as neuraloperator's
    * Trainer does (its data processor decodes only in evaluation); test errors are
@@ -175,8 +190,10 @@ namespace mpno
 
     /**
      * Restore model parameters, optimiser, scheduler position, step counters,
-     * normalisers and precision from a checkpoint written by save_checkpoint() into
-     * this trainer's model (same name and configuration). Falls back to
+     * normalisers, precision, precision schedule (replacing options.precision_schedule;
+     * a difference is logged) and the policy raised after non-finite steps from a
+     * checkpoint written by save_checkpoint() into this trainer's model (same name and
+     * configuration). The next epoch runs in the schedule's phase of that epoch. Falls back to
      * `DIRECTORY.old` (find_checkpoint()). Logs a line listing the Training options
      * that differ from the checkpoint's (the epoch count excepted).
      * @throws std::runtime_error naming the directory and the missing or mismatched item.
@@ -187,8 +204,8 @@ namespace mpno
     /**
      * A trainer that continues the checkpoint in @p checkpoint_directory: the model is
      * rebuilt from the checkpoint's own configuration and precision (reading model.pt
-     * once), then optimiser, counters, normalisers and history are restored as by
-     * load_checkpoint(). @p options give the epochs to train up to and the device.
+     * once), then optimiser, counters, normalisers, precision schedule and history are
+     * restored as by load_checkpoint(). @p options give the epochs to train up to and the device.
      * @throws std::runtime_error naming the directory and what is missing or bad.
      */
     static Trainer
@@ -247,10 +264,20 @@ namespace mpno
     void
     handle_nonfinite(double loss, double grad_norm, EpochRecord &record);
 
+    /** With a precision schedule, set the model's policy for the 1-based @p epoch (held
+     *  at the raised policy, if higher) and log a switch. */
+    void
+    apply_precision_schedule(int64_t epoch);
+
     /** Optimiser, normalisers, counters and history from a checkpoint whose model has
      *  already been loaded into model_. */
     void
     restore_training_state(const std::filesystem::path &directory, const checkpoint_io::CheckpointState &state);
+
+    /** The precision schedule, its base policy and the raised policy recorded in @p state.
+     *  @throws std::runtime_error naming the state file on a malformed entry. */
+    void
+    restore_precision_schedule(const checkpoint_io::CheckpointState &state);
 
     std::shared_ptr<NeuralOperator> model_;
     TrainerOptions                  options_;
