@@ -2,6 +2,7 @@
 #include <deal.II/base/parameter_handler.h>
 
 #include <mpno/plugin/parameters.h>
+#include <mpno/plugin/problem.h>
 
 #include "job_common.h"
 
@@ -21,7 +22,22 @@ namespace mpno
       load_shared_libraries(parameter_file);
       dimension = read_dimension(parameter_file);
       declare_parameters(prm, dimension);
-      parse_parameter_file(prm, parameter_file);
+      try
+        {
+          parse_parameter_file(prm, parameter_file);
+        }
+      catch (const UserError &error)
+        {
+          // A problem's subsection is declared only in its dimensions: say so.
+          const std::string text = error.what();
+          if (text.find("Problem.") == std::string::npos)
+            throw;
+          const std::string names =
+            dimension == 3 ? Problem::registry<3>().names() : Problem::registry<2>().names();
+          throw UserError(text + "\n(with 'Dimension' = " + std::to_string(dimension) +
+                          " the problems are: " + (names.empty() ? std::string("none") : names) +
+                          "; each declares its subsection only in the dimensions it supports)");
+        }
       output_directory = output_override.empty() ? std::filesystem::path(prm.get("Output directory")) :
                                                    std::filesystem::path(output_override);
       if (output_directory.empty())

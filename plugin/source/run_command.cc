@@ -8,6 +8,7 @@
 
 #include "job_common.h"
 #include "job_parameters.h"
+#include "summary.h"
 #include "train_settings.h"
 
 #include <chrono>
@@ -27,9 +28,19 @@ namespace mpno
         log << "\n=== mpno " << name << " ===" << std::endl;
         command(parameter_file, output_override, log);
       };
+      // Every entry checked before the first stage starts.
+      run_validate_command(parameter_file, output_override, log);
       stage("generate", run_generate_command);
       stage("train", run_train_command);
       stage("solve", run_solve_command);
+      // The summary holds every stage's figures; it was written last by solve.
+      const JobContext job(parameter_file, output_override);
+      if (auto summary = read_summary(job.output_directory / "summary.json"))
+        {
+          summary->command = "run";
+          summary->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          write_summary(*summary, job.output_directory / "summary.json");
+        }
       log << "\nmpno run: done in " << std::setprecision(4)
           << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s" << std::endl;
     }

@@ -58,6 +58,19 @@ namespace mpno
         return av.l2_norm();
       }
 
+      /** The summary line on the raw predictions. */
+      std::string
+      prediction_line(const HybridSummary &h, const unsigned int grid_points, const int dim)
+      {
+        std::ostringstream out;
+        out << std::setprecision(4) << "  surrogate error " << h.mean_surrogate_relative_error << " mean, "
+            << h.max_surrogate_relative_error << " max (relative L2); its relative residual "
+            << h.mean_prediction_relative_residual << " mean, from the error the " << grid_points << "^" << dim
+            << " grid resolves " << h.mean_smooth_error_residual << ", from the rest " << h.mean_rough_error_residual
+            << "\n";
+        return out.str();
+      }
+
       /** The checkpoint `mpno solve` uses: `Hybrid solver/Checkpoint`, else the top-level
        *  `Checkpoint`, else OUTPUT/checkpoint. */
       fs::path
@@ -94,7 +107,10 @@ namespace mpno
           }
         catch (const std::exception &error)
           {
-            throw UserError("in parameter file '" + job.parameter_file.string() + "': " + message_of(error));
+            throw UserError("in parameter file '" + job.parameter_file.string() +
+                            "', subsection Hybrid solver (the surrogate from entry 'Hybrid solver/Checkpoint', else "
+                            "'Checkpoint', else OUTPUT/checkpoint): " +
+                            message_of(error));
           }
         log << "mpno solve: problem '" << job.problem_name << "' (" << dim << "D, " << n_dofs << " DoFs), "
             << run.instances << " held-out instances, strategy '" << hybrid.strategy_name() << "', tolerance "
@@ -199,8 +215,9 @@ namespace mpno
             if (i < run.vtu_instances)
               vtu_files.push_back(write_solution_vtu(*problem, reference, prediction, job.output_directory, i));
             progress.advance("iterations " + std::to_string(baseline.result.krylov.iterations) + " from zero, " +
-                             std::to_string(k.iterations) + " with the surrogate, its error " +
-                             format_number(relative_error, 3));
+                             std::to_string(k.iterations) + " with strategy '" + hybrid.strategy_name() + "'" +
+                             (hybrid.uses_prediction() ? ", the prediction's error " + format_number(relative_error, 3) :
+                                                         std::string()));
           }
         h.instances = run.instances;
         if (!hybrid.uses_prediction())
@@ -222,10 +239,7 @@ namespace mpno
             << "  " << std::left << std::setw(16) << (h.strategy + ":") << std::right << h.iterations_surrogate
             << " CG iterations, " << h.seconds_surrogate << " s (inference " << h.inference_seconds << " s, transfer "
             << h.transfer_seconds << " s)\n"
-            << "  surrogate error " << h.mean_surrogate_relative_error << " mean, " << h.max_surrogate_relative_error
-            << " max (relative L2); its relative residual " << h.mean_prediction_relative_residual
-            << " mean, from the error the " << hybrid.inference_grid_points() << "^" << dim << " grid resolves "
-            << h.mean_smooth_error_residual << ", from the rest " << h.mean_rough_error_residual << "\n"
+            << (hybrid.uses_prediction() ? prediction_line(h, hybrid.inference_grid_points(), dim) : std::string())
             << "  max final relative residual " << h.max_final_relative_residual << "; " << h.fallbacks
             << " fallback(s); assembly + AMG setup " << h.assembly_seconds << " s (not counted above)" << std::endl;
         if (!vtu_files.empty())

@@ -52,7 +52,7 @@ namespace mpno
     /** The machine-readable figures of the `mpno` commands (design.md "Files written"). */
     struct RunSummary
     {
-      std::string command = "train"; ///< "train" | "evaluate"
+      std::string command = "train"; ///< "generate" | "train" | "evaluate" | "solve" | "run"
       std::string device  = "cpu";   ///< torch::Device::str(), e.g. "cpu", "cuda"
       std::string model;
       long long   n_parameters = 0;  ///< real scalars
