@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 
 using namespace mpno;
@@ -170,4 +171,29 @@ TEST(TFNO, OptionsRoundTripAndParameterCounts)
           EXPECT_NE(std::string(error.what()).find(key), std::string::npos) << error.what();
         }
     }
+}
+
+TEST(TFNO, SaveAndLoadThroughTheModelNameGiveIdenticalOutputs)
+{
+  torch::set_num_threads(1);
+  torch::manual_seed(8);
+  FNOOptions options;
+  options.n_modes         = {4, 6};
+  options.in_channels     = 2;
+  options.hidden_channels = 8;
+  options.n_layers        = 2;
+  options.factorization   = "tt";
+  options.rank            = 0.3;
+  FNO model(options);
+
+  std::stringstream buffer;
+  torch::save(model, buffer);
+  torch::manual_seed(99); // different initial factors
+  auto rebuilt = make_neural_operator(model->model_name(), model->config_text(), PrecisionPolicy{});
+  auto x       = torch::randn({2, 2, 12, 12});
+  EXPECT_GT((rebuilt->forward(x) - model->forward(x)).abs().max().item<double>(), 1e-4);
+  torch::serialize::InputArchive archive;
+  archive.load_from(buffer);
+  rebuilt->load(archive);
+  EXPECT_TRUE(torch::equal(rebuilt->forward(x), model->forward(x)));
 }
