@@ -48,6 +48,20 @@ namespace mpno
       return number;
     }
 
+    /** @p value with the fewest significant digits (up to 17) that read back exactly:
+     *  "0.05", not "0.050000000000000003". */
+    std::string
+    shortest_exact(const double value)
+    {
+      for (int digits = 1;; ++digits)
+        {
+          std::ostringstream out;
+          out.precision(digits);
+          out << value;
+          if (digits >= 17 || std::stod(out.str()) == value)
+            return out.str();
+        }
+    }
   } // namespace
 
   void
@@ -100,8 +114,8 @@ namespace mpno
         << "\npositional_embedding = " << positional_embedding << "\ndomain_padding = " << domain_padding
         << "\ndomain_padding_mode = " << domain_padding_mode << "\n";
     if (factorization != "dense")
-      out << "factorization = " << factorization << "\nrank = " << rank << "\nimplementation = " << implementation
-          << "\n";
+      out << "factorization = " << factorization << "\nrank = " << shortest_exact(rank)
+          << "\nimplementation = " << implementation << "\n";
     return out.str();
   }
 
