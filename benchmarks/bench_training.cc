@@ -2,7 +2,8 @@
 //
 //   bench_training --grid 128 --precision full,mixed [--hidden 64 --modes 16 --layers 4
 //                  --batch 8 --in-channels 1 --steps 10 --warmup 2 --threads 1
-//                  --device cpu|cuda]
+//                  --device cpu|cuda] [--model fno|tfno --factorization tucker|cp|tt
+//                  --rank 0.05 --implementation factorized|reconstructed]
 //
 // Each precision in the comma-separated list runs in its own child process, so that
 // each reports its own peak resident set size; each prints one JSON line with the
@@ -13,6 +14,10 @@
 // Presets (design.md "Precision policy"): full = float32 everywhere; mixed = float32
 // FFT, bfloat16 contraction, tanh stabilizer, autocast; half = as mixed with the
 // half FFT (emulated on CPU). --autocast on|off and --stabilizer none|tanh override.
+//
+// --model tfno factorizes the spectral weights (default tucker at rank 0.05, the
+// factorized contraction); the JSON line then names the factorization, rank,
+// implementation and the number of spectral parameters.
 #include <mpno/surrogate/fno.h>
 #include <mpno/surrogate/losses.h>
 
@@ -37,10 +42,14 @@ namespace
   {
     int64_t     grid = 64, hidden = 64, modes = 16, layers = 4, batch = 8, in_channels = 1;
     int64_t     steps = 10, warmup = 2, threads = 1;
-    std::string precisions = "full,mixed";
-    std::string autocast   = "preset";
-    std::string stabilizer = "preset";
-    std::string device     = "cpu";
+    std::string precisions     = "full,mixed";
+    std::string autocast       = "preset";
+    std::string stabilizer     = "preset";
+    std::string device         = "cpu";
+    std::string model          = "fno";
+    std::string factorization  = "tucker";
+    double      rank           = 0.05;
+    std::string implementation = "factorized";
   };
 
   Config
@@ -64,7 +73,9 @@ namespace
             std::cout << "usage: bench_training [--grid N] [--precision full,mixed,half] [--hidden C] [--modes M]\n"
                          "                      [--layers L] [--batch B] [--in-channels C] [--steps S] [--warmup W]\n"
                          "                      [--threads T] [--autocast on|off] [--stabilizer none|tanh]\n"
-                         "                      [--device cpu|cuda]\n";
+                         "                      [--device cpu|cuda] [--model fno|tfno]\n"
+                         "                      [--factorization tucker|cp|tt] [--rank R]\n"
+                         "                      [--implementation factorized|reconstructed]\n";
             std::exit(0);
           }
         if (i + 1 >= argc)
@@ -100,6 +111,30 @@ namespace
               throw std::invalid_argument("--device cuda: CUDA is not available to LibTorch");
             c.device = value;
           }
+        else if (key == "--model")
+          {
+            if (value != "fno" && value != "tfno")
+              throw std::invalid_argument("--model must be fno or tfno, got '" + value + "'");
+            c.model = value;
+          }
+        else if (key == "--factorization")
+          c.factorization = value;
+        else if (key == "--implementation")
+          c.implementation = value;
+        else if (key == "--rank")
+          {
+            std::size_t used = 0;
+            try
+              {
+                c.rank = std::stod(value, &used);
+              }
+            catch (const std::logic_error &)
+              {
+                used = 0;
+              }
+            if (used == 0 || used != value.size() || !(c.rank > 0))
+              throw std::invalid_argument("--rank expects a number > 0, got '" + value + "'");
+          }
         else
           throw std::invalid_argument("unknown option " + key + " (see --help)");
       }
@@ -133,7 +168,14 @@ namespace
     options.out_channels    = 1;
     options.hidden_channels = c.hidden;
     options.n_layers        = c.layers;
-    auto model              = std::make_shared<mpno::FNOImpl>(options, precision);
+    if (c.model == "tfno")
+      {
+        options.factorization  = c.factorization;
+        options.rank           = c.rank;
+        options.implementation = c.implementation;
+      }
+    options.validate(); // names a bad --factorization or --implementation
+    auto model = std::make_shared<mpno::FNOImpl>(options, precision);
     model->to(device);
     torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(1e-4));
     const mpno::H1Loss  loss(2);
@@ -162,11 +204,13 @@ namespace
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     std::ostringstream json;
-    json << "{\"benchmark\": \"bench_training\", \"model\": \"fno\", \"grid\": " << c.grid << ", \"device\": \""
-         << device.str() << "\", \"precision\": \"" << precision_name << "\", \"policy\": \""
-         << precision.describe(device) << "\", \"hidden\": " << c.hidden << ", \"modes\": " << c.modes
-         << ", \"layers\": " << c.layers << ", \"batch\": " << c.batch << ", \"in_channels\": " << c.in_channels
-         << ", \"threads\": " << c.threads << ", \"steps\": " << c.steps
+    json << "{\"benchmark\": \"bench_training\", \"model\": \"" << model->model_name() << "\", \"factorization\": \""
+         << options.factorization << "\", \"rank\": " << options.rank << ", \"implementation\": \""
+         << options.implementation << "\", \"spectral_parameters\": " << model->n_spectral_parameters()
+         << ", \"grid\": " << c.grid << ", \"device\": \"" << device.str() << "\", \"precision\": \"" << precision_name
+         << "\", \"policy\": \"" << precision.describe(device) << "\", \"hidden\": " << c.hidden
+         << ", \"modes\": " << c.modes << ", \"layers\": " << c.layers << ", \"batch\": " << c.batch
+         << ", \"in_channels\": " << c.in_channels << ", \"threads\": " << c.threads << ", \"steps\": " << c.steps
          << ", \"seconds_per_step\": " << seconds / static_cast<double>(c.steps)
          << ", \"samples_per_second\": " << static_cast<double>(c.steps * c.batch) / seconds
          << ", \"peak_rss_mb\": " << static_cast<double>(usage.ru_maxrss) / 1024. << ", \"peak_memory\": \"host RSS\"}";

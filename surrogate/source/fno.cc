@@ -6,8 +6,8 @@
 #include <cmath>
 #include <set>
 #include <sstream>
-#include <type_traits>
 #include <stdexcept>
+#include <type_traits>
 
 namespace mpno
 {
@@ -48,6 +48,20 @@ namespace mpno
       return number;
     }
 
+    /** @p value with the fewest significant digits (up to 17) that read back exactly:
+     *  "0.05", not "0.050000000000000003". */
+    std::string
+    shortest_exact(const double value)
+    {
+      for (int digits = 1;; ++digits)
+        {
+          std::ostringstream out;
+          out.precision(digits);
+          out << value;
+          if (digits >= 17 || std::stod(out.str()) == value)
+            return out.str();
+        }
+    }
   } // namespace
 
   void
@@ -59,9 +73,9 @@ namespace mpno
       if (m < 1)
         throw std::invalid_argument("FNO entry n_modes: every entry must be >= 1, got " + std::to_string(m));
     const std::vector<std::pair<const char *, int64_t>> positive = {{"in_channels", in_channels},
-                                                                     {"out_channels", out_channels},
-                                                                     {"hidden_channels", hidden_channels},
-                                                                     {"n_layers", n_layers}};
+                                                                    {"out_channels", out_channels},
+                                                                    {"hidden_channels", hidden_channels},
+                                                                    {"n_layers", n_layers}};
     for (const auto &[name, value] : positive)
       if (value < 1)
         throw std::invalid_argument(std::string("FNO entry ") + name + ": must be >= 1, got " + std::to_string(value));
@@ -76,6 +90,11 @@ namespace mpno
     check_choice("norm", norm, {"none", "group_norm"});
     check_choice("positional_embedding", positional_embedding, {"grid", "none"});
     check_choice("domain_padding_mode", domain_padding_mode, {"one-sided", "symmetric"});
+    check_choice("factorization", factorization, {"dense", "tucker", "cp", "tt"});
+    check_choice("implementation", implementation, {"factorized", "reconstructed"});
+    if (!(rank > 0) || !std::isfinite(rank))
+      throw std::invalid_argument("FNO entry rank: expected a fraction > 0 of the dense parameter count, got " +
+                                  std::to_string(rank));
   }
 
   std::string
@@ -94,6 +113,9 @@ namespace mpno
         << "\nchannel_mlp_skip = " << channel_mlp_skip << "\nnorm = " << norm
         << "\npositional_embedding = " << positional_embedding << "\ndomain_padding = " << domain_padding
         << "\ndomain_padding_mode = " << domain_padding_mode << "\n";
+    if (factorization != "dense")
+      out << "factorization = " << factorization << "\nrank = " << shortest_exact(rank)
+          << "\nimplementation = " << implementation << "\n";
     return out.str();
   }
 
@@ -103,7 +125,7 @@ namespace mpno
     FNOOptions            options;
     std::set<std::string> seen;
     std::istringstream    in(text);
-    std::string        line;
+    std::string           line;
     while (std::getline(in, line))
       {
         if (io::trim(line).empty())
@@ -112,8 +134,8 @@ namespace mpno
         if (eq == std::string::npos)
           throw std::invalid_argument("FNO configuration: expected 'key = value', got '" + line + "'");
         const std::string key = io::trim(line.substr(0, eq)), value = io::trim(line.substr(eq + 1));
-        const auto integer = [&] { return parse_number<int64_t>(key, value); };
-        const auto real    = [&] { return parse_number<double>(key, value); };
+        const auto        integer = [&] { return parse_number<int64_t>(key, value); };
+        const auto        real    = [&] { return parse_number<double>(key, value); };
         if (key == "n_modes")
           {
             options.n_modes.clear();
@@ -148,6 +170,12 @@ namespace mpno
           options.domain_padding = real();
         else if (key == "domain_padding_mode")
           options.domain_padding_mode = value;
+        else if (key == "factorization")
+          options.factorization = value;
+        else if (key == "rank")
+          options.rank = real();
+        else if (key == "implementation")
+          options.implementation = value;
         else
           throw std::invalid_argument("FNO configuration: unknown key '" + key + "'");
         seen.insert(key);
@@ -164,19 +192,27 @@ namespace mpno
     , precision_(std::make_shared<PrecisionPolicy>(precision))
   {
     options_.validate();
-    const int64_t d        = static_cast<int64_t>(options_.n_modes.size());
-    const int64_t hidden   = options_.hidden_channels;
-    const int64_t in       = options_.in_channels + (options_.positional_embedding == "grid" ? d : 0);
-    const auto    scaled   = [&](const double ratio) {
+    const int64_t d      = static_cast<int64_t>(options_.n_modes.size());
+    const int64_t hidden = options_.hidden_channels;
+    const int64_t in     = options_.in_channels + (options_.positional_embedding == "grid" ? d : 0);
+    const auto    scaled = [&](const double ratio) {
       return std::max<int64_t>(1, std::llround(ratio * static_cast<double>(hidden)));
     };
     lifting    = register_module("lifting", ChannelMLP(in, hidden, scaled(options_.lifting_channel_ratio), 2));
     fno_blocks = register_module("fno_blocks",
-                                 FNOBlocks(hidden, options_.n_modes, options_.n_layers,
-                                           options_.channel_mlp_expansion, options_.fno_skip,
-                                           options_.channel_mlp_skip, options_.norm, precision_));
-    projection = register_module("projection",
-                                 ChannelMLP(hidden, options_.out_channels, scaled(options_.projection_channel_ratio), 2));
+                                 FNOBlocks(SpectralConvOptions(hidden, hidden, options_.n_modes)
+                                             .factorization(options_.factorization)
+                                             .rank(options_.rank)
+                                             .implementation(options_.implementation),
+                                           options_.n_layers,
+                                           options_.channel_mlp_expansion,
+                                           options_.fno_skip,
+                                           options_.channel_mlp_skip,
+                                           options_.norm,
+                                           precision_));
+    projection =
+      register_module("projection",
+                      ChannelMLP(hidden, options_.out_channels, scaled(options_.projection_channel_ratio), 2));
   }
 
   void
@@ -190,7 +226,7 @@ namespace mpno
   {
     int64_t n = 0;
     for (const auto &conv : fno_blocks->convs)
-      n += conv->weight.numel();
+      n += conv->n_weight_parameters();
     return n;
   }
 
@@ -260,8 +296,13 @@ namespace mpno
   std::shared_ptr<NeuralOperator>
   make_neural_operator(const std::string &model_name, const std::string &config_text, const PrecisionPolicy &precision)
   {
-    if (model_name == "fno")
-      return std::make_shared<FNOImpl>(FNOOptions::from_text(config_text), precision);
-    throw std::invalid_argument("Unknown model '" + model_name + "'; known models: fno");
+    if (model_name == "fno" || model_name == "tfno")
+      {
+        const FNOOptions options = FNOOptions::from_text(config_text);
+        if (model_name == "tfno" && options.factorization == "dense")
+          throw std::invalid_argument("model tfno: the configuration needs factorization = tucker, cp or tt");
+        return std::make_shared<FNOImpl>(options, precision);
+      }
+    throw std::invalid_argument("Unknown model '" + model_name + "'; known models: fno, tfno");
   }
 } // namespace mpno

@@ -29,7 +29,7 @@ namespace mpno
   ChannelLinearImpl::ChannelLinearImpl(const int64_t in_channels, const int64_t out_channels, const bool with_bias)
   {
     const double bound = 1. / std::sqrt(static_cast<double>(in_channels));
-    weight             = register_parameter("weight", torch::empty({out_channels, in_channels}).uniform_(-bound, bound));
+    weight = register_parameter("weight", torch::empty({out_channels, in_channels}).uniform_(-bound, bound));
     if (with_bias)
       bias = register_parameter("bias", torch::empty({out_channels}).uniform_(-bound, bound));
   }
@@ -62,8 +62,8 @@ namespace mpno
       throw std::invalid_argument("ChannelMLP: n_layers must be >= 1");
     fcs = register_module("fcs", torch::nn::ModuleList());
     for (int64_t k = 0; k < n_layers; ++k)
-      fcs->push_back(ChannelLinear(k == 0 ? in_channels : hidden_channels,
-                                   k == n_layers - 1 ? out_channels : hidden_channels));
+      fcs->push_back(
+        ChannelLinear(k == 0 ? in_channels : hidden_channels, k == n_layers - 1 ? out_channels : hidden_channels));
   }
 
   torch::Tensor
@@ -99,8 +99,7 @@ namespace mpno
     }
   } // namespace
 
-  FNOBlocksImpl::FNOBlocksImpl(const int64_t                          hidden_channels,
-                               std::vector<int64_t>                   n_modes,
+  FNOBlocksImpl::FNOBlocksImpl(const SpectralConvOptions             &spectral,
                                const int64_t                          n_layers,
                                const double                           channel_mlp_expansion,
                                const std::string                     &fno_skip,
@@ -111,6 +110,7 @@ namespace mpno
   {
     if (norm_kind != "none" && norm_kind != "group_norm")
       throw std::invalid_argument("norm: expected none or group_norm, got '" + norm_kind + "'");
+    const int64_t hidden_channels = spectral.in_channels();
     const int64_t mlp_hidden =
       std::max<int64_t>(1, std::llround(channel_mlp_expansion * static_cast<double>(hidden_channels)));
     auto convs_list = register_module("convs", torch::nn::ModuleList());
@@ -120,7 +120,7 @@ namespace mpno
     auto norm_list  = register_module("norm", torch::nn::ModuleList());
     for (int64_t i = 0; i < n_layers; ++i)
       {
-        convs.emplace_back(SpectralConvOptions(hidden_channels, hidden_channels, n_modes), precision_);
+        convs.emplace_back(spectral, precision_);
         convs_list->push_back(convs.back());
         channel_mlp.emplace_back(hidden_channels, hidden_channels, mlp_hidden, 2);
         mlp_list->push_back(channel_mlp.back());
@@ -142,10 +142,10 @@ namespace mpno
   torch::Tensor
   FNOBlocksImpl::forward(torch::Tensor x, const int64_t index)
   {
-    const auto   activation = precision_->activation_dtype(x.device());
-    const bool   last       = index + 1 == n_layers();
-    const auto   i          = static_cast<std::size_t>(index);
-    const auto   normalize  = [&](const std::size_t k, const torch::Tensor &y) {
+    const auto activation = precision_->activation_dtype(x.device());
+    const bool last       = index + 1 == n_layers();
+    const auto i          = static_cast<std::size_t>(index);
+    const auto normalize  = [&](const std::size_t k, const torch::Tensor &y) {
       return norm.empty() ? y : norm[2 * i + k]->forward(y.to(torch::kFloat)).to(activation);
     };
 

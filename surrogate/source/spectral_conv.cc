@@ -50,19 +50,6 @@ namespace mpno
                         axis);
     }
 
-    /** The weight block of the kept modes: weight axes hold ceil(m/2) non-negative
-     *  frequencies followed by m/2 negative ones (k = -m/2 .. -1). */
-    torch::Tensor
-    weight_modes(const torch::Tensor &w, const int64_t axis, const int64_t n_modes, const KeptModes &kept)
-    {
-      const int64_t stored_positive = n_modes - n_modes / 2;
-      if (kept.n_positive == stored_positive && kept.n_negative == n_modes / 2)
-        return w;
-      if (kept.n_negative == 0)
-        return w.narrow(axis, 0, kept.n_positive);
-      return torch::cat({w.narrow(axis, 0, kept.n_positive), w.narrow(axis, n_modes - kept.n_negative, kept.n_negative)},
-                        axis);
-    }
     /**
      * The first K coefficients of the real FFT along the last axis, normalised by 1/N,
      * with a backward pass that works on those K coefficients only. LibTorch's own
@@ -96,8 +83,11 @@ namespace mpno
         weight[0]            = 1.;
         if (n % 2 == 0 && kept == n / 2 + 1)
           weight[kept - 1] = 1.;
-        const auto grad_x = torch::fft::irfft(g * weight.to(g.dtype() == torch::kComplexHalf ? torch::kHalf : torch::kFloat),
-                                              n, -1, "backward");
+        const auto grad_x =
+          torch::fft::irfft(g * weight.to(g.dtype() == torch::kComplexHalf ? torch::kHalf : torch::kFloat),
+                            n,
+                            -1,
+                            "backward");
         return {grad_x.to(dtype), torch::Tensor()};
       }
     };
@@ -121,34 +111,35 @@ namespace mpno
       throw std::invalid_argument("SpectralConv: n_modes must have 1 to 3 entries, got " + std::to_string(m.size()));
     for (const int64_t mode : m)
       if (mode < 1)
-        throw std::invalid_argument("SpectralConv: every entry of n_modes must be >= 1, got " +
-                                    std::to_string(mode));
+        throw std::invalid_argument("SpectralConv: every entry of n_modes must be >= 1, got " + std::to_string(mode));
     if (options_.in_channels() < 1 || options_.out_channels() < 1)
       throw std::invalid_argument("SpectralConv: in_channels and out_channels must be >= 1");
+
+    factorization_ = parse_factorization(options_.factorization());
+    if (options_.implementation() != "factorized" && options_.implementation() != "reconstructed")
+      throw std::invalid_argument("SpectralConv: implementation must be factorized or reconstructed, got '" +
+                                  options_.implementation() + "'");
+    reconstructed_ = options_.implementation() == "reconstructed";
 
     std::vector<int64_t> weight_shape = {options_.in_channels(), options_.out_channels()};
     for (std::size_t j = 0; j + 1 < m.size(); ++j)
       weight_shape.push_back(m[j]);
     weight_shape.push_back(m.back() / 2 + 1);
-    weight_shape.push_back(2);
-    weight = register_parameter("weight", torch::empty(weight_shape));
+    const double variance = 2. / static_cast<double>(options_.in_channels() + options_.out_channels());
+    factor_layout_        = weight_factors(factorization_, weight_shape, options_.rank(), variance);
+    const auto real_shape = [](std::vector<int64_t> shape) {
+      shape.push_back(2);
+      return shape;
+    };
+    if (factorization_ == Factorization::dense)
+      weight = register_parameter("weight", torch::empty(real_shape(weight_shape)));
+    for (const auto &factor : factor_layout_)
+      factors.push_back(register_parameter(factor.name, torch::empty(real_shape(factor.shape))));
 
     std::vector<int64_t> bias_shape(m.size() + 1, 1);
     bias_shape[0] = options_.out_channels();
     bias          = register_parameter("bias", torch::empty(bias_shape), options_.bias());
     reset_parameters();
-  }
-
-  void
-  SpectralConvImpl::reset_parameters()
-  {
-    torch::NoGradGuard no_grad;
-    // Complex normal with variance 2 / (in + out): each real component has half of it.
-    const double std_component =
-      std::sqrt(2. / static_cast<double>(options_.in_channels() + options_.out_channels())) / std::sqrt(2.);
-    weight.normal_(0., std_component);
-    if (bias.defined())
-      bias.zero_();
   }
 
   torch::Tensor
@@ -174,7 +165,7 @@ namespace mpno
     policy.check_supported(device, out_shape);
     if (policy.spectral_precision == SpectralPrecision::half)
       policy.check_supported(device, in_shape);
-    const torch::Dtype reduced  = policy.reduced_dtype(device);
+    const torch::Dtype reduced          = policy.reduced_dtype(device);
     const bool         reduced_spectral = policy.spectral_precision != SpectralPrecision::full;
     const bool         half             = policy.spectral_precision == SpectralPrecision::half;
     // A reduced FFT exists only as cuFFT float16; elsewhere its input and output are rounded.
@@ -203,27 +194,10 @@ namespace mpno
     if (half && !reduced_fft)
       spectrum = round_to(spectrum, reduced);
 
-    // Weights of the kept modes, as real and imaginary planes [I, O, K_1.. K_d].
-    torch::Tensor w = weight;
-    for (int64_t j = 0; j + 1 < d; ++j)
-      w = weight_modes(w, 2 + j, m[j], kept[j]);
-    w = w.narrow(d + 1, 0, kept[d - 1].n_positive);
-
-    // Contraction per mode: [M, B, I] x [M, I, O] -> [M, B, O].
-    const int64_t batch = x.size(0);
-    const int64_t I = options_.in_channels(), O = options_.out_channels();
-    std::vector<int64_t> block_shape;
-    for (const auto &k : kept)
-      block_shape.push_back(k.count());
-    const torch::Tensor x_modes = spectrum.reshape({batch, I, -1}).permute({2, 0, 1});
-    const torch::Tensor w_modes = torch::view_as_complex(w.reshape({I, O, -1, 2})).permute({2, 0, 1});
-    const torch::Dtype  contraction_type =
+    // The contraction of the kept modes, [B, I, K_1.. K_d] -> [B, O, K_1.. K_d].
+    const torch::Dtype contraction_type =
       policy.spectral_precision == SpectralPrecision::full ? torch::kFloat : reduced;
-    torch::Tensor y_modes = contract_modes(x_modes, w_modes, contraction_type);
-
-    std::vector<int64_t> y_shape = {batch, O};
-    y_shape.insert(y_shape.end(), block_shape.begin(), block_shape.end());
-    torch::Tensor out = y_modes.permute({1, 2, 0}).reshape(y_shape);
+    torch::Tensor out = contract_kept(spectrum, kept, contraction_type);
     if (reduced_spectral && reduced_fft)
       out = out.to(torch::kComplexHalf);
 
@@ -240,16 +214,4 @@ namespace mpno
     return out;
   }
 
-  torch::Tensor
-  contract_modes(const torch::Tensor &x, const torch::Tensor &w, const torch::Dtype type)
-  {
-    // [x_re | x_im] [[w_re, w_im], [-w_im, w_re]] = [x_re w_re - x_im w_im | x_re w_im + x_im w_re]
-    const torch::Tensor xr = torch::real(x).to(type), xi = torch::imag(x).to(type);
-    const torch::Tensor wr = torch::real(w).to(type), wi = torch::imag(w).to(type);
-    const torch::Tensor x_planes = torch::cat({xr, xi}, -1);
-    const torch::Tensor w_planes = torch::cat({torch::cat({wr, wi}, -1), torch::cat({-wi, wr}, -1)}, -2);
-    const torch::Tensor y        = torch::bmm(x_planes, w_planes);
-    const int64_t       O        = w.size(-1);
-    return torch::complex(y.narrow(-1, 0, O).to(torch::kFloat), y.narrow(-1, O, O).to(torch::kFloat));
-  }
 } // namespace mpno

@@ -57,8 +57,10 @@ TEST(PluginParameters, EveryEntryIsDocumented)
     }
   // Top level (Additional shared libraries, Dimension, Output directory, Number of
   // threads, Device, Checkpoint), Problem (Name, Darcy's 9), Data generation, Surrogate
-  // with FNO, Precision, Data, Training, Hybrid solver (with Initial guess's 1).
-  EXPECT_EQ(entries, 6 + (1 + 9) + 8 + 13 + 5 + 7 + 14 + 8);
+  // with FNO (Model and 12) and TFNO (the FNO's 12 and factorization, rank,
+  // implementation), Precision (with Schedule), Data, Training, Hybrid solver (with
+  // Initial guess's 1).
+  EXPECT_EQ(entries, 6 + (1 + 9) + 8 + 13 + 15 + 5 + 7 + 14 + 8);
 }
 
 TEST(PluginParameters, ParsesTheSmallTrainingFile)

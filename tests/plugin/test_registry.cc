@@ -111,10 +111,11 @@ TEST(PluginRegistry, AnUnknownNameListsTheChoices)
     }
 }
 
-TEST(PluginRegistry, TheBuiltInSurrogateIsFno)
+TEST(PluginRegistry, TheBuiltInSurrogatesAreFnoAndTfno)
 {
   auto &registry = mpno::Surrogate::registry();
-  EXPECT_EQ(registry.names(), "fno");
+  // Registration order follows static initialisation, i.e. link order.
+  EXPECT_TRUE(registry.names() == "fno|tfno" || registry.names() == "tfno|fno") << registry.names();
 
   dealii::ParameterHandler prm;
   prm.enter_subsection("Surrogate");
@@ -131,4 +132,36 @@ TEST(PluginRegistry, TheBuiltInSurrogateIsFno)
   const auto [model, config] = fno->configuration(3, 1);
   EXPECT_EQ(model, "fno");
   EXPECT_NE(config.find("in_channels = 3\nout_channels = 1\nhidden_channels = 8\n"), std::string::npos) << config;
+}
+
+TEST(PluginRegistry, TfnoReadsItsFactorizationFromSubsectionTFNO)
+{
+  auto                    &registry = mpno::Surrogate::registry();
+  dealii::ParameterHandler prm;
+  prm.enter_subsection("Surrogate");
+  registry.declare_parameters(prm);
+  prm.enter_subsection("TFNO");
+  prm.set("n_modes", "4, 4");
+  prm.set("factorization", "cp");
+  prm.leave_subsection();
+
+  const auto tfno = registry.create("tfno");
+  tfno->parse_parameters(prm);
+  const auto [model, config] = tfno->configuration(1, 1);
+  EXPECT_EQ(model, "tfno");
+  EXPECT_NE(config.find("factorization = cp\nrank = 0.05\nimplementation = factorized\n"), std::string::npos) << config;
+
+  prm.enter_subsection("TFNO");
+  prm.set("rank", "0");
+  prm.leave_subsection();
+  try
+    {
+      tfno->parse_parameters(prm);
+      ADD_FAILURE() << "rank = 0 accepted";
+    }
+  catch (const std::invalid_argument &error)
+    {
+      EXPECT_NE(std::string(error.what()).find("Surrogate/TFNO/rank"), std::string::npos) << error.what();
+    }
+  prm.leave_subsection();
 }

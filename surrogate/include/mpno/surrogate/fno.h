@@ -23,11 +23,11 @@ namespace mpno
   struct FNOOptions
   {
     /** Modes per dimension; its length is the spatial dimension (1 to 3). */
-    std::vector<int64_t> n_modes = {16, 16};
-    int64_t              in_channels  = 1;
-    int64_t              out_channels = 1;
-    int64_t              hidden_channels = 64;
-    int64_t              n_layers        = 4;
+    std::vector<int64_t> n_modes                  = {16, 16};
+    int64_t              in_channels              = 1;
+    int64_t              out_channels             = 1;
+    int64_t              hidden_channels          = 64;
+    int64_t              n_layers                 = 4;
     double               lifting_channel_ratio    = 2.;
     double               projection_channel_ratio = 2.;
     /** Hidden width of the channel MLP in each block relative to hidden_channels. */
@@ -44,12 +44,22 @@ namespace mpno
     double domain_padding = 0.;
     /** "one-sided" | "symmetric". */
     std::string domain_padding_mode = "one-sided";
+    /** Spectral weights: "dense" | "tucker" | "cp" | "tt" (a TFNO when not dense;
+     *  method.md Sec. 2.2). */
+    std::string factorization = "dense";
+    /** Fraction of the dense weight's entries the factors hold, > 0 (e.g. 0.05). */
+    double rank = 1.;
+    /** "factorized" (contract with the factors) | "reconstructed" (rebuild the dense
+     *  weight each call). */
+    std::string implementation = "factorized";
 
     /** Throws std::invalid_argument naming the first invalid entry. */
     void
     validate() const;
 
-    /** Serialise as "key = value" lines; from_text() reads them back. */
+    /** Serialise as "key = value" lines; from_text() reads them back. factorization,
+     *  rank and implementation are written only when factorization is not dense, so a
+     *  dense configuration reads exactly as before they existed. */
     std::string
     to_text() const;
     /** Throws std::invalid_argument naming an unknown key or a bad value. */
@@ -88,10 +98,11 @@ namespace mpno
       return *precision_;
     }
 
+    /** "fno", or "tfno" for a factorized model (both rebuild through make_neural_operator()). */
     std::string
     model_name() const override
     {
-      return "fno";
+      return options_.factorization == "dense" ? "fno" : "tfno";
     }
 
     std::string
@@ -106,21 +117,22 @@ namespace mpno
       return options_;
     }
 
-    /** Number of real scalars in the spectral weights (a complex weight counts twice). */
+    /** Number of real scalars in the spectral weights or their factors (a complex
+     *  entry counts twice). */
     int64_t
     n_spectral_parameters() const;
 
-    ChannelMLP   lifting{nullptr};
-    FNOBlocks    fno_blocks{nullptr};
-    ChannelMLP   projection{nullptr};
+    ChannelMLP lifting{nullptr};
+    FNOBlocks  fno_blocks{nullptr};
+    ChannelMLP projection{nullptr};
 
   private:
     /** x with the d grid coordinate channels appended, [batch, in + d, n_1.. n_d]. */
     torch::Tensor
     grid_embedding(const torch::Tensor &x);
 
-    FNOOptions                       options_;
-    std::shared_ptr<PrecisionPolicy> precision_;
+    FNOOptions                                    options_;
+    std::shared_ptr<PrecisionPolicy>              precision_;
     std::map<std::vector<int64_t>, torch::Tensor> grid_cache_;
   };
   TORCH_MODULE(FNO);

@@ -87,8 +87,9 @@ namespace mpno
   class FNOBlocksImpl : public torch::nn::Module
   {
   public:
-    FNOBlocksImpl(int64_t                                hidden_channels,
-                  std::vector<int64_t>                   n_modes,
+    /** @p spectral configures every block's SpectralConv (hidden_channels in and out,
+     *  n_modes, factorization); the blocks' width is its in_channels. */
+    FNOBlocksImpl(const SpectralConvOptions             &spectral,
                   int64_t                                n_layers,
                   double                                 channel_mlp_expansion,
                   const std::string                     &fno_skip,
@@ -106,8 +107,8 @@ namespace mpno
       return static_cast<int64_t>(convs.size());
     }
 
-    std::vector<SpectralConv>     convs;
-    std::vector<ChannelMLP>       channel_mlp;
+    std::vector<SpectralConv>         convs;
+    std::vector<ChannelMLP>           channel_mlp;
     std::vector<torch::nn::AnyModule> fno_skips;         ///< empty AnyModule for identity
     std::vector<torch::nn::AnyModule> channel_mlp_skips; ///< empty AnyModule for identity
     std::vector<torch::nn::GroupNorm> norm;              ///< 2 per block when norm = group_norm

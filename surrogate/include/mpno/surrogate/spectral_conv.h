@@ -1,11 +1,13 @@
 #pragma once
 
+#include <mpno/surrogate/factorized_weight.h>
 #include <mpno/surrogate/precision.h>
 
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace mpno
@@ -43,12 +45,20 @@ namespace mpno
       : in_channels_(in_channels)
       , out_channels_(out_channels)
       , n_modes_(std::move(n_modes))
-    {}
+    {
+    }
     TORCH_ARG(int64_t, in_channels);
     TORCH_ARG(int64_t, out_channels);
     /** Modes per spatial dimension, as neuraloperator's `n_modes` (1 to 3 entries). */
     TORCH_ARG(std::vector<int64_t>, n_modes);
     TORCH_ARG(bool, bias) = true;
+    /** "dense" | "tucker" | "cp" | "tt" (neuraloperator's `factorization`, method.md Sec. 2.2). */
+    TORCH_ARG(std::string, factorization) = "dense";
+    /** Fraction of the dense weight's entries the factors hold (ignored for dense). */
+    TORCH_ARG(double, rank) = 1.;
+    /** "factorized" (contract the input with the factors, planned order) or
+     *  "reconstructed" (build the dense weight each call, then the dense contraction). */
+    TORCH_ARG(std::string, implementation) = "factorized";
   };
 
   /**
@@ -75,13 +85,17 @@ namespace mpno
    * complex normal of variance 2/(in+out) (method.md Sec. 1.4, HEAD 'auto'); `bias`,
    * float32 [out_channels, 1, ..., 1], zero.
    *
+   * With a factorization other than dense, `weight` is undefined and the complex tensor
+   * of the same shape [in, out, m_1, ..., m_d/2+1] is held by the factors of
+   * weight_factors() (parameters named there, each real [..., 2]), initialised so that
+   * the reconstructed entries have the dense variance 2/(in+out).
+   *
    * The precision policy is shared with the owning model and read at every call.
    */
   class SpectralConvImpl : public torch::nn::Module
   {
   public:
-    SpectralConvImpl(const SpectralConvOptions             &options,
-                     std::shared_ptr<const PrecisionPolicy> precision = nullptr);
+    SpectralConvImpl(const SpectralConvOptions &options, std::shared_ptr<const PrecisionPolicy> precision = nullptr);
 
     /**
      * @param x [batch, in_channels, n_1, ..., n_d], float32 or the reduced type.
@@ -97,6 +111,15 @@ namespace mpno
     void
     reset_parameters();
 
+    /** The complex weight as real [in, out, m_1, ..., m_d/2+1, 2]: `weight`, or the
+     *  factors' reconstruction (differentiable). */
+    torch::Tensor
+    dense_weight() const;
+
+    /** Number of real scalars in the weight or its factors. */
+    int64_t
+    n_weight_parameters() const;
+
     const SpectralConvOptions &
     options() const
     {
@@ -105,9 +128,19 @@ namespace mpno
 
     torch::Tensor weight;
     torch::Tensor bias;
+    /** The factors of a factorized weight, in the order of factor_layout_. */
+    std::vector<torch::Tensor> factors;
 
   private:
+    /** The kept-mode block of the contraction: spectrum [B, I, K_1.. K_d] complex ->
+     *  [B, O, K_1.. K_d] complex64, in @p type. */
+    torch::Tensor
+    contract_kept(const torch::Tensor &spectrum, const std::vector<KeptModes> &kept, torch::Dtype type) const;
+
     SpectralConvOptions                    options_;
+    Factorization                          factorization_;
+    bool                                   reconstructed_;
+    std::vector<WeightFactor>              factor_layout_;
     std::shared_ptr<const PrecisionPolicy> precision_;
   };
   TORCH_MODULE(SpectralConv);
