@@ -107,6 +107,13 @@ namespace mpno
       return n;
     }
 
+    long long
+    count_spectral_parameters(const NeuralOperator &model)
+    {
+      const auto *fno = dynamic_cast<const FNOImpl *>(&model);
+      return fno ? fno->n_spectral_parameters() : 0;
+    }
+
     RunSummary
     make_summary(const std::string                       &command,
                  const NeuralOperator                    &model,
@@ -115,12 +122,13 @@ namespace mpno
                  std::chrono::steady_clock::time_point    start)
     {
       RunSummary summary;
-      summary.command          = command;
-      summary.device           = s.device.str();
-      summary.model            = model.model_name();
-      summary.n_parameters     = count_parameters(model);
-      summary.precision_policy = model.precision().describe(s.device);
-      summary.precision        = precision_label(model.precision());
+      summary.command               = command;
+      summary.device                = s.device.str();
+      summary.model                 = model.model_name();
+      summary.n_parameters          = count_parameters(model);
+      summary.n_spectral_parameters = count_spectral_parameters(model);
+      summary.precision_policy      = model.precision().describe(s.device);
+      summary.precision             = precision_label(model.precision());
       for (const auto &[name, e] : errors)
         summary.test_errors[name] = {e.l2, e.h1};
       summary.threads        = s.threads;

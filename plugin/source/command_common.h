@@ -62,6 +62,11 @@ namespace mpno
     long long
     count_parameters(const NeuralOperator &model);
 
+    /** The real scalars of the spectral weights (dense or factorized) of an FNO or
+     *  TFNO; 0 for other models. */
+    long long
+    count_spectral_parameters(const NeuralOperator &model);
+
     /**
      * The summary fields that both commands fill alike (command, device, model,
      * precision, test errors, threads, parameter file, peak RSS, total seconds since

@@ -35,7 +35,7 @@ namespace mpno
       stage("solve", run_solve_command);
       // The summary holds every stage's figures; it was written last by solve.
       const JobContext job(parameter_file, output_override);
-      if (auto summary = read_summary(job.output_directory / "summary.json"))
+      if (auto summary = read_summary(job.output_directory / "summary.json", true))
         {
           summary->command = "run";
           summary->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -77,6 +77,7 @@ namespace mpno
           << "  \"device\": " << json_string(s.device) << ",\n"
           << "  \"model\": " << json_string(s.model) << ",\n"
           << "  \"n_parameters\": " << s.n_parameters << ",\n"
+          << "  \"n_spectral_parameters\": " << s.n_spectral_parameters << ",\n"
           << "  \"precision\": " << json_string(s.precision) << ",\n"
           << "  \"precision_policy\": " << json_string(s.precision_policy) << ",\n"
           << "  \"epochs\": " << s.epochs << ",\n"
@@ -145,7 +146,7 @@ namespace mpno
     } // namespace
 
     std::optional<RunSummary>
-    read_summary(const std::filesystem::path &file)
+    read_summary(const std::filesystem::path &file, const bool with_hybrid)
     {
       if (!std::filesystem::is_regular_file(file))
         return std::nullopt;
@@ -154,15 +155,16 @@ namespace mpno
           boost::property_tree::ptree tree;
           boost::property_tree::read_json(file.string(), tree);
           RunSummary s;
-          s.command          = tree.get<std::string>("command", "");
-          s.device           = tree.get<std::string>("device", "");
-          s.model            = tree.get<std::string>("model", "");
-          s.n_parameters     = tree.get<long long>("n_parameters", 0);
-          s.precision        = tree.get<std::string>("precision", "");
-          s.precision_policy = tree.get<std::string>("precision_policy", "");
-          s.epochs           = tree.get<long long>("epochs", 0);
-          s.skipped_steps    = tree.get<long long>("skipped_steps", 0);
-          s.train_loss       = number(tree, "train_loss");
+          s.command               = tree.get<std::string>("command", "");
+          s.device                = tree.get<std::string>("device", "");
+          s.model                 = tree.get<std::string>("model", "");
+          s.n_parameters          = tree.get<long long>("n_parameters", 0);
+          s.n_spectral_parameters = tree.get<long long>("n_spectral_parameters", 0);
+          s.precision             = tree.get<std::string>("precision", "");
+          s.precision_policy      = tree.get<std::string>("precision_policy", "");
+          s.epochs                = tree.get<long long>("epochs", 0);
+          s.skipped_steps         = tree.get<long long>("skipped_steps", 0);
+          s.train_loss            = number(tree, "train_loss");
           if (const auto errors = tree.get_child_optional("test_errors"))
             for (const auto &[name, e] : *errors)
               s.test_errors[name] = {number(e, "l2"), number(e, "h1")};
@@ -179,7 +181,27 @@ namespace mpno
                                              g->get<long long>("test_instances", 0),
                                              number(*g, "mean_iterations"),
                                              number(*g, "seconds")};
-          // A stored "hybrid" block belongs to an earlier solve: the caller replaces it.
+          if (const auto h = tree.get_child_optional("hybrid"); h && with_hybrid)
+            {
+              HybridSummary &y                    = s.hybrid.emplace();
+              y.strategy                          = h->get<std::string>("strategy", "");
+              y.instances                         = h->get<long long>("instances", 0);
+              y.n_dofs                            = h->get<long long>("n_dofs", 0);
+              y.iterations_zero_guess             = h->get<long long>("iterations_zero_guess", 0);
+              y.iterations_surrogate              = h->get<long long>("iterations_surrogate", 0);
+              y.max_final_relative_residual       = number(*h, "max_final_relative_residual");
+              y.seconds_zero_guess                = number(*h, "seconds_zero_guess");
+              y.seconds_surrogate                 = number(*h, "seconds_surrogate");
+              y.inference_seconds                 = number(*h, "inference_seconds");
+              y.transfer_seconds                  = number(*h, "transfer_seconds");
+              y.assembly_seconds                  = number(*h, "assembly_seconds");
+              y.mean_surrogate_relative_error     = number(*h, "mean_surrogate_relative_error");
+              y.max_surrogate_relative_error      = number(*h, "max_surrogate_relative_error");
+              y.mean_prediction_relative_residual = number(*h, "mean_prediction_relative_residual");
+              y.mean_smooth_error_residual        = number(*h, "mean_smooth_error_residual");
+              y.mean_rough_error_residual         = number(*h, "mean_rough_error_residual");
+              y.fallbacks                         = h->get<long long>("fallbacks", 0);
+            }
           return s;
         }
       catch (const std::exception &)

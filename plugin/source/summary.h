@@ -55,10 +55,11 @@ namespace mpno
       std::string command = "train"; ///< "generate" | "train" | "evaluate" | "solve" | "run"
       std::string device  = "cpu";   ///< torch::Device::str(), e.g. "cpu", "cuda"
       std::string model;
-      long long   n_parameters = 0;  ///< real scalars
-      std::string precision;         ///< short label, e.g. "mixed+autocast"
-      std::string precision_policy;  ///< PrecisionPolicy::describe()
-      long long   epochs        = 0; ///< epochs trained in total (checkpoint included)
+      long long   n_parameters          = 0; ///< real scalars
+      long long   n_spectral_parameters = 0; ///< real scalars of the spectral weights (FNO, TFNO)
+      std::string precision;                 ///< short label, e.g. "mixed+autocast"
+      std::string precision_policy;          ///< PrecisionPolicy::describe()
+      long long   epochs        = 0;         ///< epochs trained in total (checkpoint included)
       long long   skipped_steps = 0;
       double      train_loss    = 0.; ///< of the last epoch, mean per sample
       /** Per test set: relative L2 and H1 errors, mean over samples, physical units. */
@@ -74,9 +75,10 @@ namespace mpno
     };
 
     /** The summary in @p file, if it exists and parses (numbers written as null read as
-     *  NaN); std::nullopt otherwise. */
+     *  NaN); std::nullopt otherwise. Its "hybrid" block is read only with
+     *  @p with_hybrid (it belongs to the solve that wrote it: `mpno train` drops it). */
     std::optional<RunSummary>
-    read_summary(const std::filesystem::path &file);
+    read_summary(const std::filesystem::path &file, bool with_hybrid = false);
 
     /** Peak resident set size of this process in MiB (getrusage ru_maxrss). */
     double

@@ -86,7 +86,8 @@ namespace mpno
           trainer.emplace(resume_trainer(s, log));
         const NeuralOperator &model       = *trainer->model();
         const int64_t         spatial_dim = spatial_dim_of(model, s);
-        log << "Model: " << model.model_name() << ", " << count_parameters(model) << " parameters" << std::endl;
+        log << "Model: " << model.model_name() << ", " << count_parameters(model) << " parameters ("
+            << count_spectral_parameters(model) << " in the spectral weights)" << std::endl;
         log << "Precision: " << model.precision().describe(s.device) << std::endl;
         if (const auto &schedule = trainer->options().precision_schedule)
           log << "Precision schedule: " << schedule->to_string() << " of " << s.training.epochs << " epochs"

@@ -29,13 +29,35 @@ namespace mpno
       const auto block = [&](int64_t y, int64_t z) { return t.select(-1, z).select(-1, y); };
       return torch::complex(block(0, 0) - block(1, 1), block(0, 1) + block(1, 0));
     }
+
+    /** As pairwise(), with Gauss's three real products (ComplexProduct::gauss). */
+    torch::Tensor
+    pairwise_gauss(const torch::Tensor &x,
+                   const std::string   &lx,
+                   const torch::Tensor &y,
+                   const std::string   &ly,
+                   const std::string   &result,
+                   const torch::Dtype   type)
+    {
+      // x = a + ib, y = c + id.
+      const torch::Tensor a = torch::real(x), b = torch::imag(x), c = torch::real(y), d = torch::imag(y);
+      const std::string   equation = lx + "," + ly + "->" + result;
+      const auto          product  = [&](const torch::Tensor &p, const torch::Tensor &q) {
+        return torch::einsum(equation, {p.to(type), q.to(type)}).to(torch::kFloat);
+      };
+      const torch::Tensor t1 = product(a + b, c);
+      const torch::Tensor t2 = product(a, d - c);
+      const torch::Tensor t3 = product(b, c + d);
+      return torch::complex(t1 - t3, t1 + t2);
+    }
   } // namespace
 
   torch::Tensor
   contract_complex(const std::vector<torch::Tensor> &operands,
                    const std::vector<std::string>   &labels,
                    const std::string                &output,
-                   const torch::Dtype                type)
+                   const torch::Dtype                type,
+                   const ComplexProduct              product)
   {
     if (operands.size() != labels.size() || operands.size() < 2)
       throw std::invalid_argument("contract_complex: need >= 2 operands with one label string each");
@@ -62,7 +84,9 @@ namespace mpno
     for (std::size_t s = 0; s < plan.order.size(); ++s)
       {
         const auto [i, j]    = plan.order[s];
-        torch::Tensor result = pairwise(tensors[i], names[i], tensors[j], names[j], plan.results[s], type);
+        torch::Tensor result = product == ComplexProduct::gauss ?
+                                 pairwise_gauss(tensors[i], names[i], tensors[j], names[j], plan.results[s], type) :
+                                 pairwise(tensors[i], names[i], tensors[j], names[j], plan.results[s], type);
         for (const std::size_t k : {j, i})
           {
             tensors.erase(tensors.begin() + static_cast<std::ptrdiff_t>(k));

@@ -1,5 +1,5 @@
-// Float ranks of the factorizations (method.md Sec. 2.2) and the initial variance of the
-// reconstructed weights.
+// Float ranks of the factorizations (method.md Sec. 2.2), the initial variance of the
+// reconstructed weights, and the complex contraction by four or three (Gauss) real products.
 #include <mpno/surrogate/factorized_weight.h>
 #include <mpno/surrogate/spectral_conv.h>
 
@@ -80,4 +80,30 @@ TEST(FactorizedWeight, ReconstructedWeightsHaveTheDenseInitVariance)
           << factorization << " rank " << rank << ": E|w|^2 = " << variance << ", dense init " << dense;
         EXPECT_LT(std::abs(w.mean().abs().item<double>()), 0.1 * std::sqrt(dense)) << factorization;
       }
+}
+
+TEST(FactorizedWeight, ComplexContractionFourAndGaussProductsMatchTheComplexEinsum)
+{
+  torch::set_num_threads(1);
+  torch::manual_seed(11);
+  // The 2D Tucker contraction of method.md Sec. 2.2 on a small case: x [b, i, k, l] with
+  // core [p, q, r, s] and factors U_i [i, p], U_o [o, q], U_k [k, r], U_l [l, s].
+  const auto complex = [](std::vector<int64_t> shape) { return torch::randn(shape, torch::kComplexFloat); };
+  const std::vector<torch::Tensor> operands =
+    {complex({3, 6, 5, 4}), complex({4, 3, 2, 2}), complex({6, 4}), complex({5, 3}), complex({5, 2}), complex({4, 2})};
+  const std::vector<std::string> labels = {"bikl", "pqrs", "ip", "oq", "kr", "ls"};
+  const torch::Tensor            exact  = torch::einsum("bikl,pqrs,ip,oq,kr,ls->bokl", operands);
+  const auto                     error  = [&](const torch::Tensor &t) {
+    return ((t - exact).abs().max() / exact.abs().max()).item<double>();
+  };
+  for (const ComplexProduct product : {ComplexProduct::four, ComplexProduct::gauss})
+    {
+      const std::string name = product == ComplexProduct::four ? "four" : "gauss";
+      EXPECT_LT(error(contract_complex(operands, labels, "bokl", torch::kFloat, product)), 1e-5) << name;
+      // bfloat16 (unit roundoff 2^-8 = 3.9e-3) over five pairwise steps: the stated
+      // tolerance is 5 unit roundoffs, relative to the largest entry.
+      const double reduced = error(contract_complex(operands, labels, "bokl", torch::kBFloat16, product));
+      EXPECT_LT(reduced, 5 * std::ldexp(1., -8)) << name;
+      EXPECT_GT(reduced, 1e-5) << name << ": the products were not rounded to bfloat16";
+    }
 }

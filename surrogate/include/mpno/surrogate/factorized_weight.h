@@ -88,6 +88,19 @@ namespace mpno
   std::vector<WeightFactor>
   weight_factors(Factorization factorization, const std::vector<int64_t> &shape, double rank, double variance);
 
+  /** How contract_complex() forms one complex product from real ones (method.md Sec. 2.1). */
+  enum class ComplexProduct
+  {
+    /** (a + ib)(c + id) = (ac - bd) + i(ad + bc): the 4 real products, one real einsum
+     *  on the stacked planes. */
+    four,
+    /** Gauss's 3 products: t1 = c(a + b), t2 = a(d - c), t3 = b(c + d); Re = t1 - t3,
+     *  Im = t1 + t2. A quarter fewer multiplications, but the sums a + b, d - c, c + d
+     *  are rounded to the reduced type before the product, so in bfloat16 or float16
+     *  the error is larger by up to about one unit roundoff of the operands. */
+    gauss
+  };
+
   /**
    * The complex contraction of @p operands (complex, axes labelled by @p labels) into
    * @p output labels, pairwise in the order of cached_plan() (FLOPs, then peak memory).
@@ -95,12 +108,14 @@ namespace mpno
    * the view_as_real planes, giving the 2x2 block T of the 4 real products
    * (Re = T00 - T11, Im = T01 + T10, combined in float32; method.md Sec. 2.1); in
    * bfloat16 the CPU backend accumulates in float32, float16 on CUDA accumulates in
-   * float32 (cuBLAS default). Differentiable. Returns complex64 with @p output's axes.
+   * float32 (cuBLAS default). With @p product = ComplexProduct::gauss each step is
+   * instead three real einsums. Differentiable. Returns complex64 with @p output's axes.
    * @throws std::invalid_argument for mismatched labels or sizes.
    */
   torch::Tensor
   contract_complex(const std::vector<torch::Tensor> &operands,
                    const std::vector<std::string>   &labels,
                    const std::string                &output,
-                   torch::Dtype                      type);
+                   torch::Dtype                      type,
+                   ComplexProduct                    product = ComplexProduct::four);
 } // namespace mpno
