@@ -12,8 +12,10 @@
 // has no peak-GPU-memory query, so on CUDA the device memory is not measured.
 //
 // Presets (design.md "Precision policy"): full = float32 everywhere; mixed = float32
-// FFT, bfloat16 contraction, tanh stabilizer, autocast; half = as mixed with the
-// half FFT (emulated on CPU). --autocast on|off and --stabilizer none|tanh override.
+// FFT, bfloat16 contraction, tanh stabilizer, autocast where the device multiplies in
+// the reduced type natively (mpno::native_reduced_products: CUDA, AVX512-BF16 or AMX
+// CPUs; as the parameter files' `Autocast = auto`); half = as mixed with the half FFT
+// (emulated on CPU). --autocast on|off and --stabilizer none|tanh override.
 //
 // --model tfno factorizes the spectral weights (default tucker at rank 0.05, the
 // factorized contraction); the JSON line then names the factorization, rank,
@@ -149,7 +151,10 @@ namespace
     const bool reduced   = p.spectral_precision != mpno::SpectralPrecision::full;
     p.stabilizer         = c.stabilizer == "preset" ? (reduced ? mpno::Stabilizer::tanh : mpno::Stabilizer::none) :
                                                       mpno::parse_stabilizer(c.stabilizer);
-    p.autocast           = c.autocast == "preset" ? reduced : c.autocast == "on";
+    p.autocast =
+      c.autocast == "preset" ?
+        reduced && mpno::native_reduced_products(torch::Device(c.device), p.reduced_dtype(torch::Device(c.device))) :
+        c.autocast == "on";
     return p;
   }
 

@@ -3,7 +3,7 @@
 # zero-shot super-resolution): one Darcy dataset from `mpno generate` (training at 32 x 32,
 # test sets at 32, 64 and 128), then one `mpno train` per variant and seed:
 #   full      float32 FFT and contraction, no stabilizer, no autocast
-#   mixed     float32 FFT, reduced-type contraction and inverse FFT, tanh, autocast
+#   mixed     float32 FFT, reduced-type contraction and inverse FFT, tanh, Autocast = auto
 #   half      as mixed with the forward FFT's input and output in the reduced type too
 #             (emulated on CPU: rounded float32 FFT)
 #   schedule  0:half, 0.25:mixed, 0.75:full (fractions of the epochs), tanh
@@ -71,11 +71,11 @@ common=("Training file=$data/dataset.h5" "Test files=")
 for variant in ${variants//,/ }; do
   case $variant in
     full) settings=("Spectral precision=full" "Stabilizer=none" "Autocast=false" "Schedule=" "Model=fno") ;;
-    mixed) settings=("Spectral precision=mixed" "Stabilizer=tanh" "Autocast=true" "Schedule=" "Model=fno") ;;
-    half) settings=("Spectral precision=half" "Stabilizer=tanh" "Autocast=true" "Schedule=" "Model=fno") ;;
-    schedule) settings=("Spectral precision=half" "Stabilizer=tanh" "Autocast=true"
+    mixed) settings=("Spectral precision=mixed" "Stabilizer=tanh" "Autocast=auto" "Schedule=" "Model=fno") ;;
+    half) settings=("Spectral precision=half" "Stabilizer=tanh" "Autocast=auto" "Schedule=" "Model=fno") ;;
+    schedule) settings=("Spectral precision=half" "Stabilizer=tanh" "Autocast=auto"
       "Schedule=0:half, 0.25:mixed, 0.75:full" "Model=fno") ;;
-    tfno) settings=("Spectral precision=mixed" "Stabilizer=tanh" "Autocast=true" "Schedule=" "Model=tfno") ;;
+    tfno) settings=("Spectral precision=mixed" "Stabilizer=tanh" "Autocast=auto" "Schedule=" "Model=tfno") ;;
     *) echo "precision_study.sh: unknown variant '$variant' (full, mixed, half, schedule, tfno)" >&2; exit 2 ;;
   esac
   for seed in ${seeds//,/ }; do

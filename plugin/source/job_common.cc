@@ -32,8 +32,7 @@ namespace mpno
           const std::string text = error.what();
           if (text.find("Problem.") == std::string::npos)
             throw;
-          const std::string names =
-            dimension == 3 ? Problem::registry<3>().names() : Problem::registry<2>().names();
+          const std::string names = dimension == 3 ? Problem::registry<3>().names() : Problem::registry<2>().names();
           throw UserError(text + "\n(with 'Dimension' = " + std::to_string(dimension) +
                           " the problems are: " + (names.empty() ? std::string("none") : names) +
                           "; each declares its subsection only in the dimensions it supports)");

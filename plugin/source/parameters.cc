@@ -67,8 +67,12 @@ namespace mpno
                           "input (recommended with mixed and half).");
         prm.declare_entry("Autocast",
                           "false",
-                          Patterns::Bool(),
-                          "Run lifting, projection, skips and channel MLPs in the reduced type.");
+                          Patterns::Selection("true|false|auto"),
+                          "Run lifting, projection, skips and channel MLPs in the reduced type. "
+                          "auto: true where the device multiplies in the reduced type natively "
+                          "(CUDA; a CPU with AVX512-BF16 or AMX-BF16), false elsewhere, where "
+                          "LibTorch emulates bfloat16 matrix products and convolutions several "
+                          "times slower than float32; the log says which was chosen.");
         prm.declare_entry("Schedule",
                           "",
                           Patterns::Anything(),

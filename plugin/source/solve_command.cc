@@ -216,8 +216,9 @@ namespace mpno
               vtu_files.push_back(write_solution_vtu(*problem, reference, prediction, job.output_directory, i));
             progress.advance("iterations " + std::to_string(baseline.result.krylov.iterations) + " from zero, " +
                              std::to_string(k.iterations) + " with strategy '" + hybrid.strategy_name() + "'" +
-                             (hybrid.uses_prediction() ? ", the prediction's error " + format_number(relative_error, 3) :
-                                                         std::string()));
+                             (hybrid.uses_prediction() ?
+                                ", the prediction's error " + format_number(relative_error, 3) :
+                                std::string()));
           }
         h.instances = run.instances;
         if (!hybrid.uses_prediction())

@@ -89,6 +89,12 @@ namespace mpno
         log << "Model: " << model.model_name() << ", " << count_parameters(model) << " parameters ("
             << count_spectral_parameters(model) << " in the spectral weights)" << std::endl;
         log << "Precision: " << model.precision().describe(s.device) << std::endl;
+        if (s.autocast_entry == "auto" && s.resume_from.empty())
+          log << "Autocast = auto: " << (s.precision.autocast ? "on" : "off") << " ("
+              << (s.precision.autocast ? "the device multiplies in " : "the device has no native ")
+              << c10::toString(s.precision.reduced_dtype(s.device))
+              << (s.precision.autocast ? " natively)" : " products: they would be emulated, slower than float32)")
+              << std::endl;
         if (const auto &schedule = trainer->options().precision_schedule)
           log << "Precision schedule: " << schedule->to_string() << " of " << s.training.epochs << " epochs"
               << std::endl;

@@ -99,7 +99,10 @@ namespace mpno
       s.precision.spectral_precision = parse_spectral_precision(prm.get("Spectral precision"));
       s.precision.reduced_type       = parse_reduced_type(prm.get("Reduced type"));
       s.precision.stabilizer         = parse_stabilizer(prm.get("Stabilizer"));
-      s.precision.autocast           = prm.get_bool("Autocast");
+      s.autocast_entry               = prm.get("Autocast");
+      s.precision.autocast           = s.autocast_entry == "auto" ?
+                                         native_reduced_products(s.device, s.precision.reduced_dtype(s.device)) :
+                                         s.autocast_entry == "true";
       const std::string schedule     = prm.get("Schedule");
       prm.leave_subsection();
 

@@ -47,6 +47,9 @@ namespace mpno
        *  make_neural_operator() needs once the data's channels are known. */
       std::shared_ptr<const Surrogate::Interface> surrogate;
       PrecisionPolicy                             precision;
+      /** The entry Precision/Autocast as written: "true", "false" or "auto" (then
+       *  precision.autocast is native_reduced_products() of the device). */
+      std::string autocast_entry = "false";
 
       std::filesystem::path                                      training_file; ///< resolved
       std::vector<std::pair<std::string, std::filesystem::path>> test_files;    ///< resolved

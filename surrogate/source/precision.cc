@@ -1,5 +1,6 @@
 #include <mpno/surrogate/precision.h>
 
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -90,6 +91,27 @@ namespace mpno
     return device.is_cuda() ? torch::kHalf : torch::kBFloat16;
   }
 
+  bool
+  native_reduced_products(const torch::Device &device, const torch::Dtype type)
+  {
+    if (type == torch::kFloat)
+      return true;
+    if (device.is_cuda())
+      return type == torch::kHalf || type == torch::kBFloat16;
+    if (type != torch::kBFloat16)
+      return false;
+    // The CPU's flags, read once: "avx512_bf16" (AVX512-BF16) or "amx_bf16" (AMX).
+    static const bool has_bf16 = [] {
+      std::ifstream cpuinfo("/proc/cpuinfo");
+      std::string   line;
+      while (std::getline(cpuinfo, line))
+        if (line.rfind("flags", 0) == 0)
+          return line.find(" avx512_bf16") != std::string::npos || line.find(" amx_bf16") != std::string::npos;
+      return false;
+    }();
+    return has_bf16;
+  }
+
   torch::Dtype
   PrecisionPolicy::activation_dtype(const torch::Device &device) const
   {
@@ -103,22 +125,19 @@ namespace mpno
   }
 
   void
-  PrecisionPolicy::check_supported(const torch::Device        &device,
-                                   const std::vector<int64_t> &grid_shape) const
+  PrecisionPolicy::check_supported(const torch::Device &device, const std::vector<int64_t> &grid_shape) const
   {
     if (!device.is_cuda())
       {
         // CPU matrix products in float16 do not exist in LibTorch 1.13 ("addmm_impl_cpu_
         // not implemented for 'Half'"): only bfloat16 GEMMs (oneDNN) can run the contraction.
         if (spectral_precision != SpectralPrecision::full && reduced_dtype(device) == torch::kHalf)
-          throw UnsupportedPrecision(
-            "Spectral precision '" + to_string(spectral_precision) +
-            "' with Reduced type float16 cannot run on CPU: LibTorch has no float16 matrix "
-            "product on CPU. Use Reduced type = auto or bfloat16.");
+          throw UnsupportedPrecision("Spectral precision '" + to_string(spectral_precision) +
+                                     "' with Reduced type float16 cannot run on CPU: LibTorch has no float16 matrix "
+                                     "product on CPU. Use Reduced type = auto or bfloat16.");
         if (autocast && reduced_dtype(device) == torch::kHalf)
-          throw UnsupportedPrecision(
-            "Autocast with Reduced type float16 cannot run on CPU: LibTorch has no float16 "
-            "matrix product on CPU. Use Reduced type = auto or bfloat16.");
+          throw UnsupportedPrecision("Autocast with Reduced type float16 cannot run on CPU: LibTorch has no float16 "
+                                     "matrix product on CPU. Use Reduced type = auto or bfloat16.");
         return;
       }
     if (spectral_precision == SpectralPrecision::full)
@@ -127,7 +146,7 @@ namespace mpno
       {
         if (spectral_precision == SpectralPrecision::half)
           throw UnsupportedPrecision("Spectral precision 'half' on CUDA needs Reduced type float16 "
-                                      "(or auto): cuFFT has no bfloat16 transform.");
+                                     "(or auto): cuFFT has no bfloat16 transform.");
         return; // mixed with bfloat16: float32 FFTs, the inverse's output rounded
       }
     for (const int64_t n : grid_shape)
@@ -139,15 +158,15 @@ namespace mpno
           throw UnsupportedPrecision(
             "Spectral precision '" + to_string(spectral_precision) +
             "' on CUDA: cuFFT computes float16 transforms only for power-of-two sizes, but the grid "
-            "(including domain padding) is " + shape.str() +
-            ". Use a power-of-two grid, no domain padding, or Spectral precision = full.");
+            "(including domain padding) is " +
+            shape.str() + ". Use a power-of-two grid, no domain padding, or Spectral precision = full.");
         }
   }
 
   std::string
   PrecisionPolicy::describe(const torch::Device &device) const
   {
-    const std::string reduced = reduced_dtype(device) == torch::kHalf ? "float16" : "bfloat16";
+    const std::string  reduced = reduced_dtype(device) == torch::kHalf ? "float16" : "bfloat16";
     std::ostringstream out;
     out << "spectral " << to_string(spectral_precision);
     switch (spectral_precision)
@@ -157,20 +176,19 @@ namespace mpno
           break;
         case SpectralPrecision::mixed:
           out << " (float32 FFT, " << reduced << " contraction"
-              << (device.is_cuda() && reduced == "float16" ? " and inverse FFT)"
-                                                           : ", float32 inverse FFT with its output rounded to " +
-                                                               reduced + ")");
+              << (device.is_cuda() && reduced == "float16" ?
+                    " and inverse FFT)" :
+                    ", float32 inverse FFT with its output rounded to " + reduced + ")");
           break;
         case SpectralPrecision::half:
           if (emulates_half_fft(device))
-            out << " (EMULATED on CPU: float32 FFTs with input and output rounded to " << reduced
-                << ", " << reduced << " contraction; for precision studies, not for speed)";
+            out << " (EMULATED on CPU: float32 FFTs with input and output rounded to " << reduced << ", " << reduced
+                << " contraction; for precision studies, not for speed)";
           else
             out << " (" << reduced << " cuFFT and contraction)";
           break;
       }
-    out << ", stabilizer " << to_string(stabilizer) << ", autocast "
-        << (autocast ? reduced : std::string("off"));
+    out << ", stabilizer " << to_string(stabilizer) << ", autocast " << (autocast ? reduced : std::string("off"));
     return out.str();
   }
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <fstream>
 #include <sstream>
 
 using namespace mpno;
@@ -43,7 +44,7 @@ namespace
       options.n_modes         = {8, 8};
       options.hidden_channels = 32;
       model                   = std::make_shared<FNOImpl>(options);
-      x = load_pt_dataset(std::string(MPNO_DATA_DIR) + "/darcy_test_16.pt").x.narrow(0, 0, 8);
+      x                       = load_pt_dataset(std::string(MPNO_DATA_DIR) + "/darcy_test_16.pt").x.narrow(0, 0, 8);
     }
     torch::Tensor
     predict(const PrecisionPolicy &policy)
@@ -60,8 +61,10 @@ namespace
 TEST(FNO, ShapesInOneTwoThreeDimensions)
 {
   torch::manual_seed(1);
-  for (const auto &[modes, grid] : std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>>{
-         {{6}, {20}}, {{6, 6}, {12, 10}}, {{4, 4, 4}, {8, 8, 6}}})
+  for (const auto &[modes, grid] :
+       std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>>{{{6}, {20}},
+                                                                          {{6, 6}, {12, 10}},
+                                                                          {{4, 4, 4}, {8, 8, 6}}})
     {
       FNO                  model(small_options(modes));
       std::vector<int64_t> shape = {2, 2};
@@ -85,12 +88,12 @@ TEST(FNO, ShapesInOneTwoThreeDimensions)
 TEST(FNO, VariantsRun)
 {
   torch::manual_seed(2);
-  auto options                = small_options({4, 4});
-  options.norm                = "group_norm";
-  options.fno_skip            = "soft-gating";
-  options.channel_mlp_skip    = "identity";
+  auto options                 = small_options({4, 4});
+  options.norm                 = "group_norm";
+  options.fno_skip             = "soft-gating";
+  options.channel_mlp_skip     = "identity";
   options.positional_embedding = "none";
-  options.domain_padding      = 0.25;
+  options.domain_padding       = 0.25;
   for (const std::string mode : {"one-sided", "symmetric"})
     {
       options.domain_padding_mode = mode;
@@ -144,7 +147,7 @@ TEST(FNO, ConfigurationRoundTripAndSaveLoadGiveIdenticalOutputs)
   auto options           = small_options({5, 6});
   options.domain_padding = 0.125;
   options.norm           = "group_norm";
-  FNO model(options);
+  FNO        model(options);
   const auto text = model->config_text();
   EXPECT_EQ(FNOOptions::from_text(text).to_text(), text);
 
@@ -175,12 +178,12 @@ TEST(FNO, ReducedPrecisionStaysWithinBoundOfFull)
   mixed.spectral_precision = SpectralPrecision::mixed;
   const double mixed_error = relative_l2(f.predict(mixed), full);
 
-  PrecisionPolicy half = mixed;
+  PrecisionPolicy half    = mixed;
   half.spectral_precision = SpectralPrecision::half;
   const double half_error = relative_l2(f.predict(half), full);
 
-  PrecisionPolicy autocast = mixed;
-  autocast.autocast        = true;
+  PrecisionPolicy autocast    = mixed;
+  autocast.autocast           = true;
   const double autocast_error = relative_l2(f.predict(autocast), full);
 
   // Measured on this model: 9e-5, 1e-4 and 3.4e-3. The spectral branch is a small part
@@ -194,22 +197,21 @@ TEST(FNO, ReducedPrecisionStaysWithinBoundOfFull)
   // float32's 6e-8) and stay within a few bfloat16 unit roundoffs (2^-9 = 2e-3). The
   // input is not representable in bfloat16 (unlike the binary Darcy coefficient), so
   // half's rounding of the FFT input adds to mixed's error.
-  auto policy = std::make_shared<PrecisionPolicy>();
-  SpectralConv conv(SpectralConvOptions(4, 4, {8, 8}), policy);
+  auto               policy = std::make_shared<PrecisionPolicy>();
+  SpectralConv       conv(SpectralConvOptions(4, 4, {8, 8}), policy);
   torch::NoGradGuard no_grad;
-  const auto input     = torch::randn({8, 4, 16, 16});
-  const auto reference = conv->forward(input);
-  *policy = mixed;
-  const double layer_mixed = relative_l2(conv->forward(input), reference);
-  *policy = half;
-  const double layer_half = relative_l2(conv->forward(input), reference);
+  const auto         input     = torch::randn({8, 4, 16, 16});
+  const auto         reference = conv->forward(input);
+  *policy                      = mixed;
+  const double layer_mixed     = relative_l2(conv->forward(input), reference);
+  *policy                      = half;
+  const double layer_half      = relative_l2(conv->forward(input), reference);
   EXPECT_GT(layer_mixed, 1e-4);
   EXPECT_LT(layer_mixed, 1e-2);
   EXPECT_GT(layer_half, layer_mixed);
   EXPECT_LT(layer_half, 1.5e-2);
-  std::cout << "relative error vs full: FNO mixed " << mixed_error << ", half " << half_error
-            << ", mixed + autocast " << autocast_error << "; one layer mixed " << layer_mixed << ", half "
-            << layer_half << std::endl;
+  std::cout << "relative error vs full: FNO mixed " << mixed_error << ", half " << half_error << ", mixed + autocast "
+            << autocast_error << "; one layer mixed " << layer_mixed << ", half " << layer_half << std::endl;
 }
 
 TEST(FNO, UnsupportedCombinationsAreRefusedWithTheReason)
@@ -245,11 +247,29 @@ TEST(FNO, UnsupportedCombinationsAreRefusedWithTheReason)
   EXPECT_NE(PrecisionPolicy{policy}.describe(torch::kCPU).find("EMULATED"), std::string::npos);
 
   // A model refuses at the first forward call.
-  DarcyFixture f;
+  DarcyFixture    f;
   PrecisionPolicy bad;
   bad.spectral_precision = SpectralPrecision::mixed;
   bad.reduced_type       = ReducedType::float16;
   EXPECT_THROW(f.predict(bad), std::invalid_argument);
+}
+
+TEST(FNO, NativeReducedProductsFollowTheDeviceAndTheCpuFlags)
+{
+  // float32 everywhere; float16 never on CPU; both reduced types on CUDA.
+  EXPECT_TRUE(native_reduced_products(torch::kCPU, torch::kFloat));
+  EXPECT_FALSE(native_reduced_products(torch::kCPU, torch::kHalf));
+  EXPECT_TRUE(native_reduced_products(torch::Device(torch::kCUDA), torch::kHalf));
+  EXPECT_TRUE(native_reduced_products(torch::Device(torch::kCUDA), torch::kBFloat16));
+  // CPU bfloat16: as this machine's flags say.
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string   line, flags;
+  while (flags.empty() && std::getline(cpuinfo, line))
+    if (line.rfind("flags", 0) == 0)
+      flags = line + " ";
+  const bool expected =
+    flags.find(" avx512_bf16 ") != std::string::npos || flags.find(" amx_bf16 ") != std::string::npos;
+  EXPECT_EQ(native_reduced_products(torch::kCPU, torch::kBFloat16), expected) << flags;
 }
 
 TEST(FNO, PrecisionIsRaisedStepByStep)
@@ -273,13 +293,13 @@ TEST(FNO, GradientsMatchFiniteDifferences)
   auto options = small_options({4, 4});
   options.norm = "group_norm";
   FNO        model(options);
-  const auto x = torch::randn({2, 2, 8, 8});
-  const auto r = torch::randn({2, 3, 8, 8});
+  const auto x       = torch::randn({2, 2, 8, 8});
+  const auto r       = torch::randn({2, 3, 8, 8});
   auto       loss_of = [&] { return (model->forward(x) * r).sum(); };
   loss_of().backward();
 
   torch::NoGradGuard no_grad;
-  const double       eps = 1e-2;
+  const double       eps     = 1e-2;
   int                checked = 0;
   for (auto &named : model->named_parameters())
     {
