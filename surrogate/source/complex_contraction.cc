@@ -2,6 +2,7 @@
 // view_as_real planes.
 #include <mpno/surrogate/contraction_planner.h>
 #include <mpno/surrogate/factorized_weight.h>
+#include <mpno/surrogate/precision.h>
 
 #include <torch/torch.h>
 
@@ -22,10 +23,10 @@ namespace mpno
              const torch::Dtype   type)
     {
       // stack, not view_as_real: the latter's backward needs a gradient with even strides.
-      const torch::Tensor planes_a = torch::stack({torch::real(a), torch::imag(a)}, -1).to(type);
-      const torch::Tensor planes_b = torch::stack({torch::real(b), torch::imag(b)}, -1).to(type);
+      const torch::Tensor planes_a = gemm_operand(torch::stack({torch::real(a), torch::imag(a)}, -1), type);
+      const torch::Tensor planes_b = gemm_operand(torch::stack({torch::real(b), torch::imag(b)}, -1), type);
       const torch::Tensor t =
-        torch::einsum(la + "Y," + lb + "Z->" + result + "YZ", {planes_a, planes_b}).to(torch::kFloat);
+        torch::einsum(la + "Y," + lb + "Z->" + result + "YZ", {planes_a, planes_b}).to(type).to(torch::kFloat);
       const auto block = [&](int64_t y, int64_t z) { return t.select(-1, z).select(-1, y); };
       return torch::complex(block(0, 0) - block(1, 1), block(0, 1) + block(1, 0));
     }
@@ -43,7 +44,7 @@ namespace mpno
       const torch::Tensor a = torch::real(x), b = torch::imag(x), c = torch::real(y), d = torch::imag(y);
       const std::string   equation = lx + "," + ly + "->" + result;
       const auto          product  = [&](const torch::Tensor &p, const torch::Tensor &q) {
-        return torch::einsum(equation, {p.to(type), q.to(type)}).to(torch::kFloat);
+        return torch::einsum(equation, {gemm_operand(p, type), gemm_operand(q, type)}).to(type).to(torch::kFloat);
       };
       const torch::Tensor t1 = product(a + b, c);
       const torch::Tensor t2 = product(a, d - c);

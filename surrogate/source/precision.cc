@@ -112,6 +112,14 @@ namespace mpno
     return has_bf16;
   }
 
+  torch::Tensor
+  gemm_operand(const torch::Tensor &x, const torch::Dtype type)
+  {
+    if (native_reduced_products(x.device(), type))
+      return x.to(type);
+    return x.to(type).to(torch::kFloat);
+  }
+
   torch::Dtype
   PrecisionPolicy::activation_dtype(const torch::Device &device) const
   {
@@ -166,7 +174,13 @@ namespace mpno
   std::string
   PrecisionPolicy::describe(const torch::Device &device) const
   {
-    const std::string  reduced = reduced_dtype(device) == torch::kHalf ? "float16" : "bfloat16";
+    const std::string reduced = reduced_dtype(device) == torch::kHalf ? "float16" : "bfloat16";
+    // Without native reduced products the contraction runs as float32 GEMMs on rounded
+    // operands (gemm_operand()).
+    const std::string contraction_note =
+      native_reduced_products(device, reduced_dtype(device)) ?
+        std::string() :
+        " [" + reduced + " operands, float32 GEMM: no native " + reduced + " products here]";
     std::ostringstream out;
     out << "spectral " << to_string(spectral_precision);
     switch (spectral_precision)
@@ -175,7 +189,7 @@ namespace mpno
           out << " (float32 FFT and complex64 contraction)";
           break;
         case SpectralPrecision::mixed:
-          out << " (float32 FFT, " << reduced << " contraction"
+          out << " (float32 FFT, " << reduced << " contraction" << contraction_note
               << (device.is_cuda() && reduced == "float16" ?
                     " and inverse FFT)" :
                     ", float32 inverse FFT with its output rounded to " + reduced + ")");
@@ -183,7 +197,7 @@ namespace mpno
         case SpectralPrecision::half:
           if (emulates_half_fft(device))
             out << " (EMULATED on CPU: float32 FFTs with input and output rounded to " << reduced << ", " << reduced
-                << " contraction; for precision studies, not for speed)";
+                << " contraction" << contraction_note << "; for precision studies, not for speed)";
           else
             out << " (" << reduced << " cuFFT and contraction)";
           break;

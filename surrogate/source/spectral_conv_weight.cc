@@ -136,12 +136,13 @@ namespace mpno
   contract_modes(const torch::Tensor &x, const torch::Tensor &w, const torch::Dtype type)
   {
     // [x_re | x_im] [[w_re, w_im], [-w_im, w_re]] = [x_re w_re - x_im w_im | x_re w_im + x_im w_re]
-    const torch::Tensor xr = torch::real(x).to(type), xi = torch::imag(x).to(type);
-    const torch::Tensor wr = torch::real(w).to(type), wi = torch::imag(w).to(type);
+    const torch::Tensor xr = gemm_operand(torch::real(x), type), xi = gemm_operand(torch::imag(x), type);
+    const torch::Tensor wr = gemm_operand(torch::real(w), type), wi = gemm_operand(torch::imag(w), type);
     const torch::Tensor x_planes = torch::cat({xr, xi}, -1);
     const torch::Tensor w_planes = torch::cat({torch::cat({wr, wi}, -1), torch::cat({-wi, wr}, -1)}, -2);
-    const torch::Tensor y        = torch::bmm(x_planes, w_planes);
-    const int64_t       O        = w.size(-1);
+    // The result in the GEMM's type (as a native reduced GEMM returns it), then float32.
+    const torch::Tensor y = torch::bmm(x_planes, w_planes).to(type);
+    const int64_t       O = w.size(-1);
     return torch::complex(y.narrow(-1, 0, O).to(torch::kFloat), y.narrow(-1, O, O).to(torch::kFloat));
   }
 } // namespace mpno

@@ -65,6 +65,18 @@ namespace mpno
   bool
   native_reduced_products(const torch::Device &device, torch::Dtype type);
 
+  /**
+   * @p x as an operand of a matrix product in @p type: x.to(type) where the device
+   * multiplies in @p type natively (native_reduced_products()); elsewhere x rounded to
+   * @p type and held in float32. A product of two bfloat16 or float16 numbers is exact in
+   * float32, so a float32 GEMM on such operands, its result rounded to @p type, computes
+   * what the reduced GEMM with float32 accumulation computes (up to the order of the
+   * sums), without LibTorch's emulated bfloat16 kernels. Differentiable (the gradient is
+   * rounded to @p type as well).
+   */
+  torch::Tensor
+  gemm_operand(const torch::Tensor &x, torch::Dtype type);
+
   std::string
   to_string(SpectralPrecision precision);
   std::string

@@ -152,8 +152,9 @@ namespace mpno
    * It runs as one real batched GEMM per mode in @p type (float32, bfloat16 or float16)
    * on the view_as_real planes, [x_re | x_im] [[w_re, w_im], [-w_im, w_re]] =
    * [y_re | y_im]: the 4 real products of the complex product packed into one call.
-   * In bfloat16 the CPU backend (oneDNN) accumulates in float32. Returns complex64
-   * [modes, batch, out].
+   * In bfloat16 the CPU backend (oneDNN) accumulates in float32; on a CPU without native
+   * bfloat16 products the GEMM runs in float32 on rounded operands (gemm_operand()), with
+   * the same result up to the order of the sums. Returns complex64 [modes, batch, out].
    */
   torch::Tensor
   contract_modes(const torch::Tensor &x, const torch::Tensor &w, torch::Dtype type);
