@@ -14,11 +14,14 @@
 #
 #   benchmarks/precision_study.sh [--build DIR] [--output DIR] [--prm FILE]
 #                                 [--variants full,mixed,half,schedule,tfno] [--seeds 0,1]
+#                                 [--set 'Entry name=value' ...]
 # Defaults: build/, output/precision_study, benchmarks/precision_study.prm, every
 # variant, seed 0. The dataset is generated once and reused if OUTPUT/data/dataset.h5
 # exists; so is a run whose OUTPUT/VARIANT-seedSEED/summary.json exists (delete it to
 # train again), so that runs can be split over several invocations and tabulated
-# together. Needs python3 (to read summary.json).
+# together. --set replaces an entry of the parameter file in every variant (repeatable;
+# e.g. --set 'Learning rate=1e-2' with another --output). Needs python3 (to read
+# summary.json).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$root/build
@@ -26,6 +29,7 @@ output=$root/output/precision_study
 prm=$root/benchmarks/precision_study.prm
 variants=full,mixed,half,schedule,tfno
 seeds=0
+extra=()
 while (($#)); do
   case $1 in
     --build) build=$2 ;;
@@ -33,6 +37,7 @@ while (($#)); do
     --prm) prm=$2 ;;
     --variants) variants=$2 ;;
     --seeds) seeds=$2 ;;
+    --set) extra+=("$2") ;;
     *) echo "precision_study.sh: unknown argument '$1' (see the comment at the top of $0)" >&2; exit 2 ;;
   esac
   shift 2
@@ -86,7 +91,7 @@ for variant in ${variants//,/ }; do
     fi
     file=$(dirname "$prm")/.precision_study_${variant}_$seed.prm
     # Training/Seed is the only entry named 'Seed' after Data generation's: replace the last.
-    variant_prm "$file" "${common[@]}" "${settings[@]}"
+    variant_prm "$file" "${common[@]}" "${settings[@]}" ${extra[@]+"${extra[@]}"}
     line=$(grep -n "^ *set Seed *=" "$file" | tail -1 | cut -d: -f1)
     sed -i -e "${line}s|=.*|= $seed|" "$file"
     echo "== $variant, seed $seed -> $run"
