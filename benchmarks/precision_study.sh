@@ -8,9 +8,9 @@
 #             (emulated on CPU: rounded float32 FFT)
 #   schedule  0:half, 0.25:mixed, 0.75:full (fractions of the epochs), tanh
 #   tfno      mixed, model tfno (Tucker, rank 0.05: subsection Surrogate/TFNO)
-# It prints per run and per variant (mean over seeds) the relative L2 and H1 test errors
-# at each resolution, the training time and the spectral parameters, and writes them to
-# OUTPUT/precision_study.csv (per run) and OUTPUT/precision_study_mean.csv.
+# It prints per variant (mean over the seeds) the relative L2 and H1 test errors at each
+# resolution, the training time and the spectral parameters, and writes them to
+# OUTPUT/precision_study_mean.csv, per run to OUTPUT/precision_study.csv.
 #
 #   benchmarks/precision_study.sh [--build DIR] [--output DIR] [--prm FILE]
 #                                 [--variants full,mixed,half,schedule,tfno] [--seeds 0,1]
@@ -19,8 +19,9 @@
 # variant, seed 0. The dataset is generated once and reused if OUTPUT/data/dataset.h5
 # exists; so is a run whose OUTPUT/VARIANT-seedSEED/summary.json exists (delete it to
 # train again), so that runs can be split over several invocations and tabulated
-# together. --set replaces an entry of the parameter file in every variant (repeatable;
-# e.g. --set 'Learning rate=1e-2' with another --output). Needs python3 (to read
+# together. --set replaces an entry of the parameter file in every variant's training
+# (repeatable; e.g. --set 'Learning rate=1e-2' with another --output); it does not apply
+# to the data generation, which reads the parameter file as it is. Needs python3 (to read
 # summary.json).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,6 +32,7 @@ variants=full,mixed,half,schedule,tfno
 seeds=0
 extra=()
 while (($#)); do
+  (($# >= 2)) || { echo "precision_study.sh: '$1' needs a value (see the comment at the top of $0)" >&2; exit 2; }
   case $1 in
     --build) build=$2 ;;
     --output) output=$2 ;;
@@ -61,6 +63,8 @@ variant_prm() {
     value=${assignment#*=}
     grep -q "^ *set $name *=" "$target" ||
       { echo "precision_study.sh: '$prm' has no entry '$name'" >&2; exit 2; }
+    # The value literally: escape what sed's replacement would interpret.
+    value=$(printf '%s' "$value" | sed -e 's/[\\&|]/\\&/g')
     sed -i -e "s|^\( *set $name *=\).*|\1 $value|" "$target"
   done
 }
@@ -89,10 +93,13 @@ for variant in ${variants//,/ }; do
       echo "== $variant, seed $seed: reusing $run"
       continue
     fi
-    file=$(dirname "$prm")/.precision_study_${variant}_$seed.prm
-    # Training/Seed is the only entry named 'Seed' after Data generation's: replace the last.
+    # Next to the parameter file (relative paths keep their meaning), a unique name.
+    file=$(mktemp "$(dirname "$prm")/.precision_study_${variant}_${seed}_XXXXXX.prm")
+    trap 'rm -f "$file"' EXIT
     variant_prm "$file" "${common[@]}" "${settings[@]}" ${extra[@]+"${extra[@]}"}
-    line=$(grep -n "^ *set Seed *=" "$file" | tail -1 | cut -d: -f1)
+    # Training/Seed is the last entry named 'Seed' (after Data generation's).
+    line=$(grep -n "^ *set Seed *=" "$file" | tail -1 | cut -d: -f1 || true)
+    [ -n "$line" ] || { echo "precision_study.sh: '$prm' has no entry 'Seed' (Training/Seed)" >&2; exit 2; }
     sed -i -e "${line}s|=.*|= $seed|" "$file"
     echo "== $variant, seed $seed -> $run"
     if ! "$mpno" train "$file" --output "$run" >"$run.log" 2>&1; then
@@ -106,7 +113,7 @@ for variant in ${variants//,/ }; do
 done
 
 python3 - "$output" "$variants" "$seeds" <<'PY'
-import csv, json, os, statistics, sys
+import csv, json, math, os, statistics, sys
 output, variants, seeds = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
 rows = []
 for v in variants:
@@ -117,7 +124,8 @@ for v in variants:
                "epochs": s["epochs"], "training_seconds": s["training_seconds"],
                "samples_per_second": s["samples_per_second"], "threads": s["threads"]}
         for name, e in sorted(s["test_errors"].items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0):
-            row[f"l2_{name}"], row[f"h1_{name}"] = e["l2"], e["h1"]
+            # A diverged run's errors are written as null.
+            row[f"l2_{name}"], row[f"h1_{name}"] = (math.nan if e[k] is None else e[k] for k in ("l2", "h1"))
         rows.append(row)
 keys = list(dict.fromkeys(k for r in rows for k in r))
 with open(os.path.join(output, "precision_study.csv"), "w", newline="") as f:

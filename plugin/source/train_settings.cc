@@ -67,7 +67,8 @@ namespace mpno
           throw UserError("in parameter file '" + parameter_file.string() + "', " + where +
                           " (Spectral precision = " + to_string(precision.spectral_precision) +
                           ", Reduced type = " + to_string(precision.reduced_type) +
-                          ", Autocast = " + (precision.autocast ? "true" : "false") + ", Device = " + device.str() +
+                          ", Autocast (as resolved) = " + (precision.autocast ? "true" : "false") +
+                          ", Device = " + device.str() +
                           "): " + error.what());
         }
     }

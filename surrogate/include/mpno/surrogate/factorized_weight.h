@@ -96,8 +96,10 @@ namespace mpno
     four,
     /** Gauss's 3 products: t1 = c(a + b), t2 = a(d - c), t3 = b(c + d); Re = t1 - t3,
      *  Im = t1 + t2. A quarter fewer multiplications, but the sums a + b, d - c, c + d
-     *  are rounded to the reduced type before the product, so in bfloat16 or float16
-     *  the error is larger by up to about one unit roundoff of the operands. */
+     *  are rounded to the reduced type before the product and Re = t1 - t3 cancels, so
+     *  in bfloat16 or float16 the error is bounded relative to (|a| + |b|)(|c| + |d|),
+     *  not to |Re| or |Im|. Reachable through contract_complex() only (the layers use
+     *  the 4-product form). */
     gauss
   };
 

@@ -55,7 +55,9 @@ namespace mpno
   parse_stabilizer(const std::string &name);
 
   /**
-   * Whether @p device multiplies in @p type natively: CUDA for float16 and bfloat16; a CPU
+   * Whether @p device multiplies in @p type natively: CUDA for float16 and bfloat16 (taken
+   * as native on every GPU; before Ampere, bfloat16 is not, and `auto` would still switch
+   * autocast on); a CPU
    * for bfloat16 when it has AVX512-BF16 or AMX-BF16 (the "avx512_bf16" or "amx_bf16"
    * flag of /proc/cpuinfo; false where that file is absent). float32 is always native.
    * Without native support LibTorch's CPU bfloat16 matrix products and convolutions are
