@@ -23,6 +23,8 @@
 #include <mpno/surrogate/error_bounds.h>
 #include <mpno/surrogate/io_utils.h>
 
+#include "bench_options.h"
+
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
@@ -49,24 +51,6 @@ namespace
     std::string          csv, device = "cpu";
   };
 
-  int64_t
-  parse_integer(const std::string &key, const std::string &value, const int64_t minimum)
-  {
-    std::size_t used   = 0;
-    int64_t     result = 0;
-    try
-      {
-        result = std::stoll(value, &used);
-      }
-    catch (const std::logic_error &)
-      {
-        used = 0;
-      }
-    if (used == 0 || used != value.size() || result < minimum)
-      throw std::invalid_argument(key + " expects an integer >= " + std::to_string(minimum) + ", got '" + value + "'");
-    return result;
-  }
-
   Config
   parse(int argc, char **argv)
   {
@@ -90,28 +74,22 @@ namespace
             std::string        item;
             while (std::getline(list, item, ','))
               {
-                const int64_t dim = parse_integer(key, item, 1);
+                const int64_t dim = bench::parse_integer(key, item, 1);
                 if (dim > 2)
                   throw std::invalid_argument("--dims takes 1 and/or 2, got '" + value + "'");
                 c.dims.push_back(dim);
               }
           }
         else if (key == "--max-n")
-          c.max_n = parse_integer(key, value, 16);
+          c.max_n = bench::parse_integer(key, value, 16);
         else if (key == "--modes")
-          c.modes = parse_integer(key, value, 1);
+          c.modes = bench::parse_integer(key, value, 1);
         else if (key == "--threads")
-          c.threads = parse_integer(key, value, 1);
+          c.threads = bench::parse_integer(key, value, 1);
         else if (key == "--csv")
           c.csv = value;
         else if (key == "--device")
-          {
-            if (value != "cpu" && value != "cuda")
-              throw std::invalid_argument("--device must be cpu or cuda, got '" + value + "'");
-            if (value == "cuda" && !torch::cuda::is_available())
-              throw std::invalid_argument("--device cuda: CUDA is not available to LibTorch");
-            c.device = value;
-          }
+          c.device = bench::parse_device(value);
         else
           throw std::invalid_argument("unknown option " + key + " (see --help)");
       }

@@ -23,6 +23,8 @@
 #include <mpno/surrogate/fno.h>
 #include <mpno/surrogate/losses.h>
 
+#include "bench_options.h"
+
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
@@ -85,19 +87,7 @@ namespace
         const std::string value = argv[++i];
         if (const auto found = integers.find(key); found != integers.end())
           {
-            std::size_t used = 0;
-            try
-              {
-                c.*(found->second) = std::stoll(value, &used);
-              }
-            catch (const std::logic_error &)
-              {
-                used = 0;
-              }
-            const int64_t minimum = key == "--warmup" ? 0 : 1;
-            if (used == 0 || used != value.size() || c.*(found->second) < minimum)
-              throw std::invalid_argument(key + " expects an integer >= " + std::to_string(minimum) + ", got '" +
-                                          value + "'");
+            c.*(found->second) = bench::parse_integer(key, value, key == "--warmup" ? 0 : 1);
           }
         else if (key == "--precision")
           c.precisions = value;
@@ -106,13 +96,7 @@ namespace
         else if (key == "--stabilizer")
           c.stabilizer = value;
         else if (key == "--device")
-          {
-            if (value != "cpu" && value != "cuda")
-              throw std::invalid_argument("--device must be cpu or cuda, got '" + value + "'");
-            if (value == "cuda" && !torch::cuda::is_available())
-              throw std::invalid_argument("--device cuda: CUDA is not available to LibTorch");
-            c.device = value;
-          }
+          c.device = bench::parse_device(value);
         else if (key == "--model")
           {
             if (value != "fno" && value != "tfno")
@@ -125,17 +109,10 @@ namespace
           c.implementation = value;
         else if (key == "--rank")
           {
-            std::size_t used = 0;
-            try
-              {
-                c.rank = std::stod(value, &used);
-              }
-            catch (const std::logic_error &)
-              {
-                used = 0;
-              }
-            if (used == 0 || used != value.size() || !(c.rank > 0))
+            const auto rank = mpno::io::parse_double(value);
+            if (!rank || !(*rank > 0))
               throw std::invalid_argument("--rank expects a number > 0, got '" + value + "'");
+            c.rank = *rank;
           }
         else
           throw std::invalid_argument("unknown option " + key + " (see --help)");

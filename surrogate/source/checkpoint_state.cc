@@ -123,20 +123,11 @@ namespace mpno
     state_integer(const CheckpointState &state, const std::string &key)
     {
       const std::string &text  = state_entry(state, key);
-      std::size_t        used  = 0;
-      int64_t            value = 0;
-      try
-        {
-          value = std::stoll(text, &used);
-        }
-      catch (const std::exception &)
-        {
-          used = 0;
-        }
-      if (used == 0 || used != text.size())
+      const auto         value = io::parse_integer(text);
+      if (!value)
         throw std::runtime_error("'" + state.file.string() + "': entry '" + key + "' is not an integer: '" + text +
                                  "'");
-      return value;
+      return *value;
     }
 
     bool

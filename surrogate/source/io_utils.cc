@@ -49,6 +49,40 @@ namespace mpno
       return text.substr(begin, text.find_last_not_of(blanks) - begin + 1);
     }
 
+    namespace
+    {
+      template <typename Number, typename Convert>
+      std::optional<Number>
+      parse_whole(const std::string &text, Convert convert)
+      {
+        std::size_t used = 0;
+        Number      number{};
+        try
+          {
+            number = convert(text, &used);
+          }
+        catch (const std::logic_error &) // invalid_argument, out_of_range
+          {
+            return std::nullopt;
+          }
+        if (used == 0 || used != text.size())
+          return std::nullopt;
+        return number;
+      }
+    } // namespace
+
+    std::optional<int64_t>
+    parse_integer(const std::string &text)
+    {
+      return parse_whole<int64_t>(text, [](const std::string &t, std::size_t *used) { return std::stoll(t, used); });
+    }
+
+    std::optional<double>
+    parse_double(const std::string &text)
+    {
+      return parse_whole<double>(text, [](const std::string &t, std::size_t *used) { return std::stod(t, used); });
+    }
+
     std::string
     shape_to_string(c10::IntArrayRef shape)
     {

@@ -70,21 +70,12 @@ namespace mpno
           fail("expected FRACTION:PRECISION, got '" + item + "'");
         const std::string fraction = io::trim(item.substr(0, colon));
         const std::string name     = io::trim(item.substr(colon + 1));
-        std::size_t       used     = 0;
-        double            start    = 0.;
-        try
-          {
-            start = std::stod(fraction, &used);
-          }
-        catch (const std::exception &)
-          {
-            used = 0;
-          }
-        if (fraction.empty() || used != fraction.size())
+        const auto        start    = io::parse_double(fraction);
+        if (!start)
           fail("'" + fraction + "' in '" + item + "' is not a number");
         if (name != "half" && name != "mixed" && name != "full")
           fail("expected half, mixed or full after '" + fraction + ":', got '" + name + "'");
-        phases.push_back({start, parse_spectral_precision(name)});
+        phases.push_back({*start, parse_spectral_precision(name)});
         begin = end + 1;
       }
     if (const std::string why = problem(phases); !why.empty())

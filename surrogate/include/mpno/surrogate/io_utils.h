@@ -1,12 +1,14 @@
 #pragma once
 
-// Small text and file helpers shared by libmpno_surrogate and libmpno_plugin: one
-// trim, one shape-to-text, one atomic file write (design.md "Files written").
+// Small text and file helpers shared by libmpno_surrogate, libmpno_plugin and the
+// benchmarks: one trim, whole-string number parsing, one shape-to-text, one atomic file
+// write (design.md "Files written").
 
 #include <c10/util/ArrayRef.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace mpno
@@ -16,6 +18,15 @@ namespace mpno
     /** @p text without leading and trailing blanks (space, tab, carriage return, newline). */
     std::string
     trim(const std::string &text);
+
+    /** The whole of @p text as an integer (std::stoll: leading blanks allowed, nothing
+     *  after the digits); std::nullopt for anything else, out-of-range values included. */
+    std::optional<int64_t>
+    parse_integer(const std::string &text);
+
+    /** The whole of @p text as a double (std::stod), as parse_integer(). */
+    std::optional<double>
+    parse_double(const std::string &text);
 
     /** A tensor shape as LibTorch prints it, e.g. "[32, 1, 16, 16]"; "[]" for a scalar. */
     std::string
