@@ -155,6 +155,16 @@ namespace mpno
   void
   DarcySolver::setup_amg()
   {
+    amg_is_current = false;
+    amg_on_demand();
+  }
+
+
+  const TrilinosWrappers::PreconditionAMG &
+  DarcySolver::amg_on_demand() const
+  {
+    if (amg_is_current)
+      return amg;
     const auto                                        start = std::chrono::steady_clock::now();
     TrilinosWrappers::PreconditionAMG::AdditionalData data;
     data.elliptic              = true;
@@ -164,6 +174,7 @@ namespace mpno
     amg.initialize(system_matrix, data);
     amg_is_current         = true;
     last_amg_setup_seconds = seconds_since(start);
+    return amg;
   }
 
 
@@ -218,6 +229,8 @@ namespace mpno
   LinearSystem
   DarcySolver::linear_system() const
   {
-    return {&system_matrix, &system_rhs, &constraints, &get_amg()};
+    LinearSystem system{&system_matrix, &system_rhs, &constraints, amg_is_current ? &amg : nullptr};
+    system.make_preconditioner = [this]() -> const TrilinosWrappers::PreconditionBase & { return amg_on_demand(); };
+    return system;
   }
 } // namespace mpno

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <random>
 #include <string>
 
 namespace mpno
@@ -37,11 +38,52 @@ namespace mpno
     return residual.l2_norm() / rhs_norm;
   }
 
+  const TrilinosWrappers::PreconditionBase &
+  LinearSystem::get_preconditioner() const
+  {
+    if (preconditioner != nullptr)
+      return *preconditioner;
+    AssertThrow(make_preconditioner, ExcMessage("LinearSystem: no preconditioner and no make_preconditioner"));
+    return make_preconditioner();
+  }
+
+  std::pair<double, double>
+  estimate_preconditioned_spectrum(const LinearSystem &system, const unsigned int n_iterations)
+  {
+    Vector<double> y(system.rhs->size()), x(system.rhs->size());
+    check(system, x, "estimate_preconditioned_spectrum");
+    std::mt19937                           generator(17);
+    std::uniform_real_distribution<double> uniform(-1., 1.);
+    for (double &v : y)
+      v = uniform(generator);
+    system.constraints->set_zero(y);
+    // Stop after n_iterations whatever the residual: SolverControl then throws
+    // NoConvergence, after the eigenvalue signal has fired.
+    SolverControl             control(n_iterations, 0., false, false);
+    SolverCG<Vector<double>>  cg(control);
+    std::pair<double, double> extremes(0., 0.);
+    cg.connect_eigenvalues_slot(
+      [&](const std::vector<double> &eigenvalues) {
+        if (!eigenvalues.empty())
+          extremes = {eigenvalues.front(), eigenvalues.back()};
+      },
+      /*every_iteration=*/false);
+    try
+      {
+        cg.solve(*system.matrix, x, y, system.get_preconditioner());
+      }
+    catch (const SolverControl::NoConvergence &)
+      {
+      }
+    AssertThrow(extremes.first > 0,
+                ExcMessage("estimate_preconditioned_spectrum: no positive eigenvalue estimate (is A B SPD?)"));
+    return extremes;
+  }
+
   KrylovResult
   solve_cg(const LinearSystem &system, Vector<double> &solution, const KrylovSettings &settings)
   {
     check(system, solution, "solve_cg");
-    AssertThrow(system.preconditioner != nullptr, ExcMessage("solve_cg: the LinearSystem has no preconditioner"));
     const auto start = std::chrono::steady_clock::now();
 
     bool finite = true;
@@ -57,14 +99,15 @@ namespace mpno
       solution = 0;
     result.initial_relative_residual = result.final_relative_residual = system.relative_residual(solution);
 
-    // `!(r <= tol)` also continues on a NaN residual.
+    // `!(r <= tol)` also continues on a NaN residual. The preconditioner is built only
+    // when CG has to run.
     for (unsigned int run = 0;
          run < settings.max_restarts && !(result.final_relative_residual <= settings.relative_tolerance);
          ++run)
       {
         SolverControl control(settings.max_iterations - result.iterations, settings.relative_tolerance * rhs_norm);
         SolverCG<Vector<double>> cg(control);
-        cg.solve(*system.matrix, solution, *system.rhs, *system.preconditioner);
+        cg.solve(*system.matrix, solution, *system.rhs, system.get_preconditioner());
         system.constraints->distribute(solution);
         result.iterations += control.last_step();
         result.final_relative_residual = system.relative_residual(solution);

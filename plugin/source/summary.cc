@@ -127,7 +127,10 @@ namespace mpno
               << ",\n"
               << "    \"mean_smooth_error_residual\": " << json_number(h.mean_smooth_error_residual) << ",\n"
               << "    \"mean_rough_error_residual\": " << json_number(h.mean_rough_error_residual) << ",\n"
-              << "    \"fallbacks\": " << h.fallbacks << "\n  }";
+              << "    \"fallbacks\": " << h.fallbacks << ",\n"
+              << "    \"certified\": " << h.certified << ",\n"
+              << "    \"max_error_bound\": " << json_number(h.max_error_bound) << ",\n"
+              << "    \"max_certified_energy_error\": " << json_number(h.max_certified_energy_error) << "\n  }";
         }
       out << "\n}\n";
       return out.str();
@@ -201,6 +204,9 @@ namespace mpno
               y.mean_smooth_error_residual        = number(*h, "mean_smooth_error_residual");
               y.mean_rough_error_residual         = number(*h, "mean_rough_error_residual");
               y.fallbacks                         = h->get<long long>("fallbacks", 0);
+              y.certified                         = h->get<long long>("certified", 0);
+              y.max_error_bound                   = number(*h, "max_error_bound");
+              y.max_certified_energy_error        = number(*h, "max_certified_energy_error");
             }
           return s;
         }

@@ -2,6 +2,7 @@
 
 // Internal to libmpno_plugin: summary.json of a run. No LibTorch header.
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -46,7 +47,13 @@ namespace mpno
       double    mean_prediction_relative_residual = 0.;
       double    mean_smooth_error_residual        = 0.;
       double    mean_rough_error_residual         = 0.;
-      long long fallbacks                         = 0; ///< predictions rejected
+      long long fallbacks                         = 0; ///< predictions rejected, or classical solves taken over
+      /** Answers accepted by an error bound (strategy `replace`), the largest such bound
+       *  and the largest true relative energy-norm error ||u - u_h||_A / ||u_h||_A of them
+       *  (u_h the classical solution); NaN without certified answers. */
+      long long certified                  = 0;
+      double    max_error_bound            = std::nan("");
+      double    max_certified_energy_error = std::nan("");
     };
 
     /** The machine-readable figures of the `mpno` commands (design.md "Files written"). */

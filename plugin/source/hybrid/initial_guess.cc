@@ -2,6 +2,8 @@
 // decides convergence, so a bad prediction costs iterations, never accuracy.
 #include <mpno/plugin/hybrid_strategy.h>
 
+#include "common.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -9,29 +11,6 @@ namespace mpno
 {
   namespace HybridStrategy
   {
-    namespace
-    {
-      /** sqrt(r^T B r), r = b - A u, B the system's preconditioner: an estimate of the
-       *  energy norm of u's error, up to the preconditioner's spectral equivalence. */
-      double
-      preconditioned_norm(const LinearSystem &system, dealii::Vector<double> r)
-      {
-        system.constraints->set_zero(r);
-        dealii::Vector<double> z(r.size());
-        system.preconditioner->vmult(z, r);
-        return std::sqrt(std::max(0., r * z));
-      }
-
-      double
-      preconditioned_residual_norm(const LinearSystem &system, const dealii::Vector<double> &u)
-      {
-        dealii::Vector<double> r(u.size());
-        system.matrix->vmult(r, u);
-        r.sadd(-1., 1., *system.rhs);
-        return preconditioned_norm(system, std::move(r));
-      }
-    } // namespace
-
     class InitialGuess : public Interface
     {
     public:
@@ -73,37 +52,30 @@ namespace mpno
       {
         Result result;
         solution.reinit(system.rhs->size());
-        if (prediction == nullptr || prediction->size() != solution.size())
-          result.fallback_reason = "no prediction of the right size";
-        else
+        result.fallback_reason = prediction_problem(system, prediction);
+        if (result.fallback_reason.empty())
           {
-            bool finite = true;
-            for (const double v : *prediction)
-              finite = finite && std::isfinite(v);
-            if (!finite)
-              result.fallback_reason = "the prediction has non-finite values";
-            else
+            solution = *prediction;
+            system.constraints->distribute(solution);
+            smooth(system, solution);
+            // Start from whichever of the prediction and zero has the smaller error
+            // in the energy norm CG minimises, estimated by sqrt(r^T B r) with B the
+            // preconditioner (one application each): the plain residual norm would
+            // overweight the rough part of the error, which the preconditioner's
+            // smoother removes cheaply.
+            const auto            &B = system.get_preconditioner();
+            dealii::Vector<double> r;
+            residual(system, solution, r);
+            const double predicted = preconditioned_norm(system, B, r);
+            const double zero      = preconditioned_norm(system, B, *system.rhs); // r = b
+            if (!(predicted < zero))
               {
-                solution = *prediction;
-                system.constraints->distribute(solution);
-                smooth(system, solution);
-                // Start from whichever of the prediction and zero has the smaller error
-                // in the energy norm CG minimises, estimated by sqrt(r^T B r) with B the
-                // preconditioner (one application each): the plain residual norm would
-                // overweight the rough part of the error, which the preconditioner's
-                // smoother removes cheaply.
-                const double predicted = preconditioned_residual_norm(system, solution);
-                const double zero      = preconditioned_norm(system, *system.rhs); // r = b
-                if (!(predicted < zero))
-                  {
-                    result.fallback_reason = "the prediction's preconditioned residual norm " +
-                                             std::to_string(predicted) + " is not below the zero vector's " +
-                                             std::to_string(zero);
-                    solution = 0;
-                  }
-                else
-                  result.used_prediction = true;
+                result.fallback_reason = "the prediction's preconditioned residual norm " + std::to_string(predicted) +
+                                         " is not below the zero vector's " + std::to_string(zero);
+                solution = 0;
               }
+            else
+              result.used_prediction = true;
           }
         result.krylov = solve_cg(system, solution, settings);
         return result;

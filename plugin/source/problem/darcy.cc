@@ -8,6 +8,7 @@
 #include <mpno/coupling/random_field.h>
 #include <mpno/plugin/problem.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -96,6 +97,16 @@ namespace mpno
       {
         solver.emplace(parameters);
         field.emplace(n_coefficient_points, alpha, tau);
+        // The reference operator A_0 (a = 1) and its AMG B_0, built once: since
+        // a >= a_min pointwise, A >= a_min A_0 for every instance, and
+        // e^T A e <= r^T B_0 r / (a_min lambda_min(B_0 A_0)) (strategy `replace`).
+        // lambda_min is estimated by Lanczos (an upper estimate), hence the margin 1.1.
+        reference.emplace(parameters);
+        reference->assemble_system(dealii::Functions::ConstantFunction<2>(1.),
+                                   dealii::Functions::ConstantFunction<2>(1.));
+        reference->setup_amg();
+        const double lambda_min = estimate_preconditioned_spectrum(reference->linear_system(), 20).first;
+        reference_bound         = 1.1 / (std::min(low, high) * lambda_min);
       }
 
       void
@@ -155,14 +166,16 @@ namespace mpno
       {
         if (!coefficient)
           throw std::logic_error("Problem darcy: assemble() before sample()");
-        solver->assemble_system(*coefficient, *forcing);
-        solver->setup_amg();
+        solver->assemble_system(*coefficient, *forcing); // the AMG is built on first use
       }
 
       LinearSystem
       linear_system() const override
       {
-        return solver->linear_system();
+        LinearSystem system             = solver->linear_system();
+        system.reference_preconditioner = &reference->get_amg();
+        system.reference_bound          = reference_bound;
+        return system;
       }
 
       const dealii::DoFHandler<2> &
@@ -205,6 +218,8 @@ namespace mpno
       bool                                  random_forcing = false;
       double                                forcing_value  = 1.;
       std::optional<DarcySolver>            solver;
+      std::optional<DarcySolver>            reference;
+      double                                reference_bound = 0;
       std::optional<GaussianRandomField<2>> field;
       std::unique_ptr<dealii::Function<2>>  coefficient;
       std::unique_ptr<dealii::Function<2>>  forcing;

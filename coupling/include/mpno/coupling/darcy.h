@@ -140,8 +140,9 @@ namespace mpno
     DarcySolveResult
     solve();
 
-    /// The assembled system with its AMG, for solve_cg() and the hybrid strategies;
-    /// throws ExcMessage if setup_amg() is outstanding.
+    /// The assembled system, for solve_cg() and the hybrid strategies; its AMG is the
+    /// current one, or is built on first use (make_preconditioner) when setup_amg() is
+    /// outstanding, its time then in last_amg_setup_seconds.
     LinearSystem
     linear_system() const;
 
@@ -195,20 +196,24 @@ namespace mpno
     const dealii::TrilinosWrappers::PreconditionAMG &
     get_amg() const;
 
-    /// Wall-clock seconds of the last assemble_system() and setup_amg().
-    double last_assembly_seconds  = 0;
-    double last_amg_setup_seconds = 0;
+    /// Wall-clock seconds of the last assemble_system() and AMG setup.
+    double         last_assembly_seconds  = 0;
+    mutable double last_amg_setup_seconds = 0;
 
   private:
-    DarcyParameters                           parameters;
-    dealii::Triangulation<2>                  triangulation;
-    dealii::FE_Q<2>                           fe;
-    dealii::DoFHandler<2>                     dof_handler;
-    dealii::AffineConstraints<double>         constraints;
-    dealii::TrilinosWrappers::SparseMatrix    system_matrix;
-    dealii::Vector<double>                    system_rhs;
-    dealii::Vector<double>                    solution;
-    dealii::TrilinosWrappers::PreconditionAMG amg;
-    bool                                      amg_is_current = false;
+    DarcyParameters                                   parameters;
+    dealii::Triangulation<2>                          triangulation;
+    dealii::FE_Q<2>                                   fe;
+    dealii::DoFHandler<2>                             dof_handler;
+    dealii::AffineConstraints<double>                 constraints;
+    dealii::TrilinosWrappers::SparseMatrix            system_matrix;
+    dealii::Vector<double>                            system_rhs;
+    dealii::Vector<double>                            solution;
+    mutable dealii::TrilinosWrappers::PreconditionAMG amg;
+    mutable bool                                      amg_is_current = false;
+
+    /// The AMG of the current matrix, built now if outstanding.
+    const dealii::TrilinosWrappers::PreconditionAMG &
+    amg_on_demand() const;
   };
 } // namespace mpno

@@ -8,14 +8,19 @@
 #include <deal.II/lac/trilinos_sparse_matrix.h>
 #include <deal.II/lac/vector.h>
 
+#include <functional>
+#include <utility>
+
 namespace mpno
 {
   /**
    * A linear system A u = b as assembled by a deal.II program: the matrix with the
    * constraints already eliminated (AffineConstraints::distribute_local_to_global), the
    * right-hand side, the constraints that fix the constrained entries of u, and a
-   * preconditioner for A (e.g. TrilinosWrappers::PreconditionAMG). Non-owning: every
-   * pointer must outlive the solves that use it.
+   * preconditioner for A (e.g. TrilinosWrappers::PreconditionAMG), given directly or
+   * built on first use by `make_preconditioner` (so that a hybrid strategy that accepts
+   * an answer without it skips the AMG setup). Non-owning: every pointer must outlive
+   * the solves that use it.
    */
   struct LinearSystem
   {
@@ -23,12 +28,40 @@ namespace mpno
     const dealii::Vector<double>                     *rhs            = nullptr;
     const dealii::AffineConstraints<double>          *constraints    = nullptr;
     const dealii::TrilinosWrappers::PreconditionBase *preconditioner = nullptr;
+    /** Builds (once) and returns the preconditioner when `preconditioner` is null. */
+    std::function<const dealii::TrilinosWrappers::PreconditionBase &()> make_preconditioner;
+    /**
+     * Optional: a preconditioner B_0 built once for every instance on this mesh (e.g. the
+     * AMG of the coefficient-1 operator A_0) and a constant C such that
+     * e^T A e <= C r^T B_0 r for every vector e with zero constrained entries and r = A e
+     * (e.g. C = 1 / (a_min lambda_min(B_0 A_0)) when A >= a_min A_0). Then
+     * sqrt(C r^T B_0 r) bounds the energy-norm error of any u with residual r = b - A u
+     * without building the instance's preconditioner (strategy `replace`).
+     */
+    const dealii::TrilinosWrappers::PreconditionBase *reference_preconditioner = nullptr;
+    double                                            reference_bound          = 0;
 
     /** ||b - A u|| / ||b|| (0 when b = 0). @throws ExcMessage if a pointer is null or
      *  the size of @p u differs from that of b. */
     double
     relative_residual(const dealii::Vector<double> &u) const;
+
+    /** `preconditioner`, else the one `make_preconditioner` builds.
+     *  @throws ExcMessage when there is neither. */
+    const dealii::TrilinosWrappers::PreconditionBase &
+    get_preconditioner() const;
   };
+
+  /**
+   * Estimates of the extreme eigenvalues of B A (B the preconditioner of @p system) from
+   * the Lanczos tridiagonal matrix of @p n_iterations preconditioned CG steps on A x = y,
+   * y a seeded random vector with zero constrained entries (deal.II's
+   * SolverCG::connect_eigenvalues_slot). Ritz values lie inside the spectrum: the first
+   * is an upper estimate of lambda_min, the second a lower estimate of lambda_max.
+   * @throws ExcMessage for a system without a preconditioner.
+   */
+  std::pair<double, double>
+  estimate_preconditioned_spectrum(const LinearSystem &system, unsigned int n_iterations = 30);
 
   /** Settings of solve_cg(). */
   struct KrylovSettings

@@ -10,6 +10,7 @@
 #include <mpno/coupling/linear_solve.h>
 #include <mpno/plugin/registry.h>
 
+#include <limits>
 #include <string>
 
 namespace mpno
@@ -24,14 +25,26 @@ namespace mpno
       /** False when the prediction was not used: the strategy does not use it, or it was
        *  rejected (non-finite, or a larger residual than the zero vector's). */
       bool used_prediction = false;
-      /** Why the prediction was rejected; empty when used or not wanted. */
+      /** Why the prediction was rejected or the strategy fell back to the classical
+       *  solve; empty when used or not wanted. */
       std::string fallback_reason;
+      /** True when the answer was accepted by an error bound instead of the residual
+       *  tolerance (strategy `replace`): its residual may then exceed the tolerance. */
+      bool certified = false;
+      /** The bound of the returned answer's relative energy-norm error ||u - u_h||_A /
+       *  ||u_h||_A (u_h the discrete solution) that certified it; NaN when not computed. */
+      double error_estimate = std::numeric_limits<double>::quiet_NaN();
+      /** Iterations spent before the classical solve took over or the answer was
+       *  certified (strategy `replace`: CG steps with the reference preconditioner). */
+      unsigned int certificate_iterations = 0;
     };
 
     /**
      * A way to solve a linear system with the help of a prediction of its solution. Every
      * strategy must return a solution whose true relative residual meets the tolerance
-     * of the KrylovSettings, or throw (dealii::SolverControl::NoConvergence): a useless
+     * of the KrylovSettings, or one whose relative energy-norm error a computed bound
+     * certifies below the strategy's own error tolerance (Result::certified,
+     * Result::error_estimate), or throw (dealii::SolverControl::NoConvergence): a useless
      * or harmful prediction may cost iterations, never accuracy. Registered with
      * MPNO_REGISTER_HYBRID_STRATEGY; its static declare_parameters(prm) is called inside
      * `subsection Hybrid solver`.

@@ -71,7 +71,8 @@ namespace mpno
         return "solution";
       }
 
-      /** Assemble the current instance's system and build its preconditioner. */
+      /** Assemble the current instance's system; its preconditioner may be built here or
+       *  on first use (LinearSystem::make_preconditioner). */
       virtual void
       assemble() = 0;
 

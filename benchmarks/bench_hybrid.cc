@@ -1,0 +1,314 @@
+// bench_hybrid: time to the tolerance of each hybrid strategy against the classical
+// solve, per mesh size, on held-out instances of a job's Problem with its trained
+// surrogate (issue "Hybrid solvers where a surrogate pays off"). Every figure includes
+// what the strategy needs: assembly, the AMG setup when it builds one, inference and the
+// field transfers. Not a test: it prints a table and writes a CSV.
+//
+//   bench_hybrid FILE.prm [--cells 64,128,256] [--instances 10]
+//                [--strategies "none,initial guess,replace,replace from zero"]
+//                [--csv FILE]
+//
+// FILE.prm is an mpno job file (Problem darcy, `Hybrid solver` entries, the checkpoint
+// from `Hybrid solver/Checkpoint`, else `Checkpoint`, else OUTPUT/checkpoint). --cells
+// sets `Problem/Darcy/Cells per side`. "replace from zero" is strategy replace with
+// `Replace/Initial guess = zero`: the certified solve without the surrogate.
+#include <deal.II/base/mpi.h>
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/lac/vector.h>
+
+#include <mpno/coupling/linear_solve.h>
+#include <mpno/coupling/surrogate_model.h>
+#include <mpno/plugin/hybrid_solver.h>
+#include <mpno/plugin/parameters.h>
+#include <mpno/surrogate/io_utils.h>
+
+#include <torch/torch.h>
+
+#include "../plugin/source/job_common.h"
+#include "../plugin/source/job_parameters.h"
+#include "bench_options.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+namespace
+{
+  using namespace mpno;
+  using Clock = std::chrono::steady_clock;
+
+  double
+  seconds_since(const Clock::time_point start)
+  {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  }
+
+  std::vector<std::string>
+  split(const std::string &list)
+  {
+    std::vector<std::string> items;
+    std::stringstream        in(list);
+    std::string              item;
+    while (std::getline(in, item, ','))
+      {
+        item.erase(0, item.find_first_not_of(' '));
+        item.erase(item.find_last_not_of(' ') + 1);
+        if (!item.empty())
+          items.push_back(item);
+      }
+    return items;
+  }
+
+  /** ||v||_A. */
+  double
+  energy_norm(const LinearSystem &system, const dealii::Vector<double> &v)
+  {
+    dealii::Vector<double> av(v.size());
+    system.matrix->vmult(av, v);
+    return std::sqrt(std::max(0., v * av));
+  }
+
+  /** Sums over the instances of one (mesh, strategy). */
+  struct Totals
+  {
+    unsigned int instances = 0, iterations = 0, certificate_iterations = 0, certified = 0, fallbacks = 0;
+    double       total = 0, assembly = 0, amg = 0, surrogate = 0, solve = 0;
+    double       max_certified_error = 0, max_certified_l2_error = 0, max_bound = 0;
+    double       max_residual_uncertified = 0;
+  };
+
+  struct Options
+  {
+    std::filesystem::path     parameter_file;
+    std::vector<unsigned int> cells{64, 128, 256};
+    unsigned int              instances = 10;
+    std::vector<std::string>  strategies{"none", "initial guess", "replace", "replace from zero"};
+    std::string               csv = "bench_hybrid.csv";
+  };
+
+  Options
+  parse_options(int argc, char **argv)
+  {
+    Options options;
+    for (int i = 1; i < argc; ++i)
+      {
+        const std::string arg   = argv[i];
+        const auto        value = [&]() -> std::string {
+          if (i + 1 >= argc)
+            throw std::invalid_argument("option " + arg + " needs a value");
+          return argv[++i];
+        };
+        if (arg == "--cells")
+          {
+            options.cells.clear();
+            for (const std::string &c : split(value()))
+              options.cells.push_back(static_cast<unsigned int>(bench::parse_integer("--cells", c, 2)));
+          }
+        else if (arg == "--instances")
+          options.instances = static_cast<unsigned int>(bench::parse_integer("--instances", value(), 1));
+        else if (arg == "--strategies")
+          options.strategies = split(value());
+        else if (arg == "--csv")
+          options.csv = value();
+        else if (!arg.empty() && arg[0] != '-' && options.parameter_file.empty())
+          options.parameter_file = arg;
+        else
+          throw std::invalid_argument("unknown option '" + arg + "' (see the head of bench_hybrid.cc)");
+      }
+    if (options.parameter_file.empty())
+      throw std::invalid_argument("usage: bench_hybrid FILE.prm [--cells 64,128,256] [--instances N] "
+                                  "[--strategies LIST] [--csv FILE]");
+    return options;
+  }
+
+  std::filesystem::path
+  checkpoint_of(plugin::JobContext &job)
+  {
+    job.prm.enter_subsection("Hybrid solver");
+    const std::string hybrid = job.prm.get("Checkpoint");
+    job.prm.leave_subsection();
+    if (!hybrid.empty())
+      return plugin::resolve_path(hybrid, job.parameter_file);
+    const std::string top = job.prm.get("Checkpoint");
+    if (!top.empty())
+      return plugin::resolve_path(top, job.parameter_file);
+    return job.output_directory / "checkpoint";
+  }
+
+  /** The HybridSolver of @p strategy ("replace from zero": replace starting at zero). */
+  HybridSolver<2>
+  make_solver(plugin::JobContext &job, const std::string &strategy)
+  {
+    const bool from_zero = strategy == "replace from zero";
+    job.prm.enter_subsection("Hybrid solver");
+    job.prm.set("Strategy", from_zero ? "replace" : strategy);
+    job.prm.enter_subsection("Replace");
+    job.prm.set("Initial guess", from_zero ? "zero" : "prediction");
+    job.prm.leave_subsection();
+    job.prm.leave_subsection();
+    HybridSolver<2> solver;
+    solver.parse_parameters(job.prm, job.parameter_file);
+    solver.set_device(job.prm.get("Device"));
+    return solver;
+  }
+
+  void
+  run(const Options &options, std::ostream &log)
+  {
+    plugin::JobContext job(options.parameter_file, "");
+    if (job.dimension != 2 || job.problem_name != "darcy")
+      throw std::invalid_argument("bench_hybrid: expected a 2D job with Problem/Name = darcy in '" +
+                                  options.parameter_file.string() + "'");
+    const plugin::HybridRunSettings run_settings = plugin::read_hybrid_run_settings(job.prm);
+    const std::filesystem::path     checkpoint   = checkpoint_of(job);
+    auto                            model = std::make_shared<const SurrogateModel>(checkpoint, job.prm.get("Device"));
+    log << "bench_hybrid: " << options.parameter_file.string() << ", surrogate " << model->description() << " ("
+        << checkpoint.string() << "), " << options.instances << " held-out instances per mesh, "
+        << torch::get_num_threads() << " LibTorch thread(s)" << std::endl;
+
+    std::ostringstream csv;
+    csv << "cells,n_dofs,strategy,instance,seed,assembly_seconds,amg_setup_seconds,surrogate_seconds,"
+           "solve_seconds,total_seconds,iterations,certificate_iterations,certified,used_prediction,"
+           "error_bound,energy_error,l2_error,final_relative_residual\n"
+        << std::setprecision(6);
+
+    for (const unsigned int cells : options.cells)
+      {
+        job.prm.enter_subsection("Problem");
+        job.prm.enter_subsection("Darcy");
+        job.prm.set("Cells per side", std::to_string(cells));
+        job.prm.leave_subsection();
+        job.prm.leave_subsection();
+        auto       problem     = plugin::create_problem<2>(job.prm, job.parameter_file);
+        const auto setup_start = Clock::now();
+        problem->setup();
+        const double setup_seconds = seconds_since(setup_start);
+        const auto [lower, upper]  = problem->bounding_box();
+
+        std::map<std::string, HybridSolver<2>> solvers;
+        for (const std::string &name : options.strategies)
+          {
+            HybridSolver<2> &solver = solvers.emplace(name, make_solver(job, name)).first->second;
+            solver.set_surrogate(model);
+            solver.initialize(problem->get_mapping(), problem->get_dof_handler(), lower, upper);
+          }
+        std::map<std::string, Totals> totals;
+        dealii::Vector<double>        reference, solution, error;
+        const std::size_t             n_dofs = problem->get_dof_handler().n_dofs();
+
+        // Instance -1 warms up LibTorch and the caches; it is not counted.
+        for (int i = -1; i < int(options.instances); ++i)
+          {
+            const std::uint64_t seed = run_settings.seed + plugin::hybrid_seed_offset + std::uint64_t(i + 1);
+            problem->sample(seed);
+            // The discrete solution u_h (untimed), for the true errors.
+            problem->assemble();
+            {
+              KrylovSettings tight;
+              tight.relative_tolerance = 1e-12;
+              reference.reinit(n_dofs);
+              solve_cg(problem->linear_system(), reference, tight);
+            }
+            for (const std::string &name : options.strategies)
+              {
+                HybridSolver<2> &solver = solvers.at(name);
+                const auto       start  = Clock::now();
+                problem->assemble();
+                const double assembly = seconds_since(start);
+                LinearSystem system   = problem->linear_system();
+                double       amg      = 0;
+                if (system.preconditioner == nullptr && system.make_preconditioner)
+                  system.make_preconditioner = [build = system.make_preconditioner,
+                                                &amg]() -> const dealii::TrilinosWrappers::PreconditionBase & {
+                    const auto  amg_start = Clock::now();
+                    const auto &B         = build();
+                    amg += seconds_since(amg_start);
+                    return B;
+                  };
+                std::vector<const dealii::Function<2> *> inputs;
+                for (unsigned int c = 0; c < problem->input_names().size(); ++c)
+                  inputs.push_back(&problem->input_field(c));
+                const HybridSolveReport report = solver.solve(system, inputs, solution);
+                const double            total  = seconds_since(start);
+                if (i < 0)
+                  continue;
+
+                error = solution;
+                error -= reference;
+                const double energy_error = energy_norm(system, error) / energy_norm(system, reference);
+                const double l2_error     = error.l2_norm() / reference.l2_norm();
+                const auto  &r            = report.result;
+                Totals      &t            = totals[name];
+                ++t.instances;
+                t.total += total;
+                t.assembly += assembly;
+                t.amg += amg;
+                t.surrogate += report.inference_seconds + report.transfer_seconds;
+                t.solve += report.solve_seconds - amg;
+                t.iterations += r.krylov.iterations;
+                t.certificate_iterations += r.certificate_iterations;
+                if (r.certified)
+                  {
+                    ++t.certified;
+                    t.max_certified_error    = std::max(t.max_certified_error, energy_error);
+                    t.max_certified_l2_error = std::max(t.max_certified_l2_error, l2_error);
+                    t.max_bound              = std::max(t.max_bound, r.error_estimate);
+                  }
+                else
+                  t.max_residual_uncertified = std::max(t.max_residual_uncertified, r.krylov.final_relative_residual);
+                if (!r.fallback_reason.empty())
+                  ++t.fallbacks;
+                csv << cells << ',' << n_dofs << ",\"" << name << "\"," << i << ',' << seed << ',' << assembly << ','
+                    << amg << ',' << report.inference_seconds + report.transfer_seconds << ','
+                    << report.solve_seconds - amg << ',' << total << ',' << r.krylov.iterations << ','
+                    << r.certificate_iterations << ',' << r.certified << ',' << r.used_prediction << ','
+                    << r.error_estimate << ',' << energy_error << ',' << l2_error << ','
+                    << r.krylov.final_relative_residual << '\n';
+              }
+          }
+
+        log << "\nn = " << cells << " (" << n_dofs << " DoFs; problem setup incl. the reference AMG " << std::fixed
+            << std::setprecision(3) << setup_seconds << " s, once), means per instance in ms:\n"
+            << "  strategy            total  assembly    AMG  surrogate  solve  CG it  cert it  certified  "
+               "max err_A  max bound  vs none\n";
+        const double none_total = totals.count("none") ? totals.at("none").total : 0.;
+        for (const std::string &name : options.strategies)
+          {
+            const Totals &t = totals.at(name);
+            const double  n = t.instances;
+            log << "  " << std::left << std::setw(18) << name << std::right << std::fixed << std::setprecision(1)
+                << std::setw(7) << 1e3 * t.total / n << std::setw(10) << 1e3 * t.assembly / n << std::setw(7)
+                << 1e3 * t.amg / n << std::setw(11) << 1e3 * t.surrogate / n << std::setw(7) << 1e3 * t.solve / n
+                << std::setw(7) << t.iterations / n << std::setw(9) << t.certificate_iterations / n << std::setw(7)
+                << t.certified << "/" << t.instances << std::setprecision(4) << std::setw(11)
+                << (t.certified ? t.max_certified_error : std::nan("")) << std::setw(11)
+                << (t.certified ? t.max_bound : std::nan("")) << std::setprecision(2) << std::setw(9)
+                << (none_total > 0 ? t.total / none_total : std::nan("")) << "\n";
+          }
+        log << std::defaultfloat;
+      }
+    io::write_file_atomically(options.csv, csv.str());
+    log << "\nPer-instance figures: " << options.csv << std::endl;
+  }
+} // namespace
+
+int
+main(int argc, char **argv)
+{
+  dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
+  try
+    {
+      run(parse_options(argc, argv), std::cout);
+    }
+  catch (const std::exception &error)
+    {
+      std::cerr << "bench_hybrid: " << error.what() << std::endl;
+      return 1;
+    }
+  return 0;
+}
