@@ -6,12 +6,15 @@
 //
 //   bench_hybrid FILE.prm [--cells 64,128,256] [--instances 10]
 //                [--strategies "none,initial guess,replace,replace from zero"]
+//                (also: preconditioner, "preconditioner alone", "preconditioner + jacobi")
 //                [--csv FILE]
 //
 // FILE.prm is an mpno job file (Problem darcy, `Hybrid solver` entries, the checkpoint
 // from `Hybrid solver/Checkpoint`, else `Checkpoint`, else OUTPUT/checkpoint). --cells
 // sets `Problem/Darcy/Cells per side`. "replace from zero" is strategy replace with
-// `Replace/Initial guess = zero`: the certified solve without the surrogate.
+// `Replace/Initial guess = zero`: the certified solve without the surrogate; the
+// preconditioner variants set `Preconditioner/Classical part` (amg, none, jacobi) and need
+// a surrogate whose last input channel is the right-hand side.
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/lac/vector.h>
@@ -76,7 +79,7 @@ namespace
   /** Sums over the instances of one (mesh, strategy). */
   struct Totals
   {
-    unsigned int instances = 0, iterations = 0, certificate_iterations = 0, certified = 0, fallbacks = 0;
+    unsigned int instances = 0, iterations = 0, strategy_iterations = 0, certified = 0, fallbacks = 0;
     double       total = 0, assembly = 0, amg = 0, surrogate = 0, solve = 0;
     double       max_certified_error = 0, max_certified_l2_error = 0, max_bound = 0;
     double       max_residual_uncertified = 0;
@@ -140,16 +143,31 @@ namespace
     return job.output_directory / "checkpoint";
   }
 
-  /** The HybridSolver of @p strategy ("replace from zero": replace starting at zero). */
+  /** The HybridSolver of @p strategy: a registered name, or one of the variants
+   *  "replace from zero" (Replace/Initial guess = zero), "preconditioner alone" and
+   *  "preconditioner + jacobi" (Preconditioner/Classical part = none, jacobi). */
   HybridSolver<2>
   make_solver(plugin::JobContext &job, const std::string &strategy)
   {
-    const bool from_zero = strategy == "replace from zero";
+    struct Variant
+    {
+      std::string strategy, subsection, entry, value;
+    };
+    const std::map<std::string, Variant> variants{
+      {"replace", {"replace", "Replace", "Initial guess", "prediction"}},
+      {"replace from zero", {"replace", "Replace", "Initial guess", "zero"}},
+      {"preconditioner", {"preconditioner", "Preconditioner", "Classical part", "amg"}},
+      {"preconditioner alone", {"preconditioner", "Preconditioner", "Classical part", "none"}},
+      {"preconditioner + jacobi", {"preconditioner", "Preconditioner", "Classical part", "jacobi"}}};
     job.prm.enter_subsection("Hybrid solver");
-    job.prm.set("Strategy", from_zero ? "replace" : strategy);
-    job.prm.enter_subsection("Replace");
-    job.prm.set("Initial guess", from_zero ? "zero" : "prediction");
-    job.prm.leave_subsection();
+    const auto variant = variants.find(strategy);
+    job.prm.set("Strategy", variant != variants.end() ? variant->second.strategy : strategy);
+    if (variant != variants.end())
+      {
+        job.prm.enter_subsection(variant->second.subsection);
+        job.prm.set(variant->second.entry, variant->second.value);
+        job.prm.leave_subsection();
+      }
     job.prm.leave_subsection();
     HybridSolver<2> solver;
     solver.parse_parameters(job.prm, job.parameter_file);
@@ -173,7 +191,7 @@ namespace
 
     std::ostringstream csv;
     csv << "cells,n_dofs,strategy,instance,seed,assembly_seconds,amg_setup_seconds,surrogate_seconds,"
-           "solve_seconds,total_seconds,iterations,certificate_iterations,certified,used_prediction,"
+           "solve_seconds,total_seconds,iterations,strategy_iterations,certified,used_prediction,"
            "error_bound,energy_error,l2_error,final_relative_residual\n"
         << std::setprecision(6);
 
@@ -251,7 +269,7 @@ namespace
                 t.surrogate += report.inference_seconds + report.transfer_seconds;
                 t.solve += report.solve_seconds - amg;
                 t.iterations += r.krylov.iterations;
-                t.certificate_iterations += r.certificate_iterations;
+                t.strategy_iterations += r.strategy_iterations;
                 if (r.certified)
                   {
                     ++t.certified;
@@ -266,7 +284,7 @@ namespace
                 csv << cells << ',' << n_dofs << ",\"" << name << "\"," << i << ',' << seed << ',' << assembly << ','
                     << amg << ',' << report.inference_seconds + report.transfer_seconds << ','
                     << report.solve_seconds - amg << ',' << total << ',' << r.krylov.iterations << ','
-                    << r.certificate_iterations << ',' << r.certified << ',' << r.used_prediction << ','
+                    << r.strategy_iterations << ',' << r.certified << ',' << r.used_prediction << ','
                     << r.error_estimate << ',' << energy_error << ',' << l2_error << ','
                     << r.krylov.final_relative_residual << '\n';
               }
@@ -274,17 +292,17 @@ namespace
 
         log << "\nn = " << cells << " (" << n_dofs << " DoFs; problem setup incl. the reference AMG " << std::fixed
             << std::setprecision(3) << setup_seconds << " s, once), means per instance in ms:\n"
-            << "  strategy            total  assembly    AMG  surrogate  solve  CG it  cert it  certified  "
+            << "  strategy                 total  assembly    AMG  surrogate  solve  all it  own it  certified  "
                "max err_A  max bound  vs none\n";
         const double none_total = totals.count("none") ? totals.at("none").total : 0.;
         for (const std::string &name : options.strategies)
           {
             const Totals &t = totals.at(name);
             const double  n = t.instances;
-            log << "  " << std::left << std::setw(18) << name << std::right << std::fixed << std::setprecision(1)
+            log << "  " << std::left << std::setw(23) << name << std::right << std::fixed << std::setprecision(1)
                 << std::setw(7) << 1e3 * t.total / n << std::setw(10) << 1e3 * t.assembly / n << std::setw(7)
                 << 1e3 * t.amg / n << std::setw(11) << 1e3 * t.surrogate / n << std::setw(7) << 1e3 * t.solve / n
-                << std::setw(7) << t.iterations / n << std::setw(9) << t.certificate_iterations / n << std::setw(7)
+                << std::setw(7) << t.iterations / n << std::setw(9) << t.strategy_iterations / n << std::setw(7)
                 << t.certified << "/" << t.instances << std::setprecision(4) << std::setw(11)
                 << (t.certified ? t.max_certified_error : std::nan("")) << std::setw(11)
                 << (t.certified ? t.max_bound : std::nan("")) << std::setprecision(2) << std::setw(9)

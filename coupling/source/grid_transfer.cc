@@ -7,6 +7,7 @@
 
 #include <mpno/coupling/grid_transfer.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -218,6 +219,22 @@ namespace mpno
           value += interpolation_weights[c] * grid_values[interpolation_indices[c]];
         fe_field[dof] = value;
       }
+  }
+
+  template <int dim>
+  void
+  GridTransfer<dim>::grid_to_fe_transpose(const dealii::Vector<double>    &fe_values,
+                                          const dealii::ArrayView<double> &grid_values) const
+  {
+    check_sizes(fe_values.size(), grid_values.size(), "grid_to_fe_transpose");
+    AssertThrow(grid_to_fe_error.empty(),
+                dealii::ExcMessage("GridTransfer::grid_to_fe_transpose: " + grid_to_fe_error +
+                                   "; the grid must cover every support point."));
+    constexpr unsigned int n_corners = 1u << dim;
+    std::fill(grid_values.begin(), grid_values.end(), 0.);
+    for (dealii::types::global_dof_index dof = 0; dof < n_dofs; ++dof)
+      for (std::size_t c = dof * n_corners; c < (dof + 1) * n_corners; ++c)
+        grid_values[interpolation_indices[c]] += interpolation_weights[c] * fe_values[dof];
   }
 
   template <int dim>

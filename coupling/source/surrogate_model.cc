@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 
@@ -55,6 +56,21 @@ namespace mpno
   {
     const FNOImpl *fno = as_fno(impl->loaded);
     return fno ? static_cast<unsigned int>(fno->options().in_channels) : 0;
+  }
+
+  double
+  SurrogateModel::input_rms(const unsigned int channel) const
+  {
+    const auto &normalizer = impl->loaded.input_normalizer;
+    if (!normalizer || !normalizer->fitted())
+      return std::nan("");
+    const torch::Tensor mean = normalizer->mean().to(torch::kCPU, torch::kFloat64).flatten();
+    const torch::Tensor std  = normalizer->std().to(torch::kCPU, torch::kFloat64).flatten();
+    if (channel >= mean.numel() || channel >= std.numel())
+      throw std::out_of_range("SurrogateModel::input_rms: the input normaliser has " + std::to_string(mean.numel()) +
+                              " channels, asked for channel " + std::to_string(channel));
+    const double m = mean[channel].item<double>(), s = std[channel].item<double>();
+    return std::sqrt(m * m + s * s);
   }
 
   unsigned int

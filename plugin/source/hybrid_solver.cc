@@ -1,11 +1,14 @@
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/base/patterns.h>
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/numerics/vector_tools_rhs.h>
 
 #include <mpno/coupling/grid_transfer.h>
 #include <mpno/coupling/surrogate_model.h>
 #include <mpno/plugin/hybrid_solver.h>
 
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <stdexcept>
 
@@ -35,7 +38,81 @@ namespace mpno
     std::shared_ptr<const SurrogateModel>      model;
     std::optional<GridTransfer<dim>>           transfer;
     dealii::Vector<double>                     prediction;
+    /** P^T m: the lumped mass (integrals of the basis functions) restricted to the grid,
+     *  the weights that turn a restricted residual into a density (surrogate action). */
+    std::vector<double> grid_mass;
+
+    /** The SurrogateAction of @p system for the instance of @p input_fields: the residual's
+     *  density on the grid, scaled to the size of the training inputs, replaces the last
+     *  input channel; the prediction, scaled back, is the correction. Adds its times to
+     *  @p report. */
+    HybridStrategy::Interface::SurrogateAction
+    surrogate_action(const LinearSystem                               &system,
+                     const std::vector<const dealii::Function<dim> *> &input_fields,
+                     HybridSolveReport                                &report) const;
   };
+
+  template <int dim>
+  HybridStrategy::Interface::SurrogateAction
+  HybridSolver<dim>::Impl::surrogate_action(const LinearSystem                               &system,
+                                            const std::vector<const dealii::Function<dim> *> &input_fields,
+                                            HybridSolveReport                                &report) const
+  {
+    if (!transfer || !model)
+      throw std::logic_error("HybridSolver: the surrogate action needs initialize() and a surrogate");
+    const unsigned int k = model->n_input_channels() != 0 ? model->n_input_channels() : input_fields.size();
+    if (k < 2 || input_fields.size() != k)
+      throw std::invalid_argument("HybridSolver: strategy '" + strategy_name +
+                                  "' needs a surrogate whose last input channel is the right-hand side (e.g. "
+                                  "Problem darcy with Forcing = random) and all its input fields; the surrogate "
+                                  "takes " +
+                                  std::to_string(k) + " channel(s), " + std::to_string(input_fields.size()) +
+                                  " field(s) given");
+    const auto         start  = std::chrono::steady_clock::now();
+    const std::size_t  points = transfer->n_grid_points();
+    std::vector<float> input(k * points);
+    for (unsigned int c = 0; c + 1 < k; ++c)
+      transfer->function_to_grid(*input_fields[c], dealii::ArrayView<float>(input.data() + c * points, points));
+    report.transfer_seconds += seconds_since(start);
+    const double training_rms = model->input_rms(k - 1);
+    const double target       = std::isfinite(training_rms) && training_rms > 0 ? training_rms : 1.;
+
+    return [this, &system, &report, input, k, points, target](const dealii::Vector<double> &residual,
+                                                              dealii::Vector<double>       &correction) mutable {
+      auto                start = std::chrono::steady_clock::now();
+      std::vector<double> density(points);
+      transfer->grid_to_fe_transpose(residual, dealii::make_array_view(density));
+      double sum_of_squares = 0.;
+      for (std::size_t g = 0; g < points; ++g)
+        {
+          density[g]     = grid_mass[g] > 0 ? density[g] / grid_mass[g] : 0.;
+          sum_of_squares = sum_of_squares + density[g] * density[g];
+        }
+      const double rms = std::sqrt(sum_of_squares / points);
+      correction.reinit(residual.size());
+      if (!(rms > 0) || !std::isfinite(rms))
+        return;
+      // The operator is nonlinear: feed it inputs of its training size, scale back.
+      const double scale = target / rms;
+      for (std::size_t g = 0; g < points; ++g)
+        input[(k - 1) * points + g] = static_cast<float>(scale * density[g]);
+      report.transfer_seconds += seconds_since(start);
+
+      start = std::chrono::steady_clock::now();
+      const std::vector<unsigned int> shape(transfer->grid_shape().begin(), transfer->grid_shape().end());
+      const std::vector<float>        output = model->predict(input, shape);
+      report.inference_seconds += seconds_since(start);
+
+      start = std::chrono::steady_clock::now();
+      if (output.size() != points)
+        throw std::invalid_argument("HybridSolver: the surrogate predicts " + std::to_string(output.size()) +
+                                    " values on a grid of " + std::to_string(points) + " points; one channel needed");
+      transfer->grid_to_fe(dealii::ArrayView<const float>(output.data(), points), correction);
+      correction /= scale;
+      system.constraints->set_zero(correction);
+      report.transfer_seconds += seconds_since(start);
+    };
+  }
 
   template <int dim>
   HybridSolver<dim>::HybridSolver()
@@ -128,7 +205,17 @@ namespace mpno
     n.fill(impl->grid_points);
     impl->transfer.reset();
     impl->transfer.emplace(mapping, dof_handler, n, lower, upper);
-    if (!impl->strategy->uses_prediction() || impl->model)
+    {
+      dealii::Vector<double> lumped_mass(dof_handler.n_dofs());
+      dealii::VectorTools::create_right_hand_side(mapping,
+                                                  dof_handler,
+                                                  dealii::QGauss<dim>(dof_handler.get_fe().degree + 1),
+                                                  dealii::Functions::ConstantFunction<dim>(1.),
+                                                  lumped_mass);
+      impl->grid_mass.assign(impl->transfer->n_grid_points(), 0.);
+      impl->transfer->grid_to_fe_transpose(lumped_mass, dealii::make_array_view(impl->grid_mass));
+    }
+    if (!(impl->strategy->uses_prediction() || impl->strategy->uses_surrogate_action()) || impl->model)
       return;
     const std::filesystem::path path = checkpoint.empty() ? impl->checkpoint : checkpoint;
     if (path.empty())
@@ -210,12 +297,18 @@ namespace mpno
     impl->prediction.reinit(0);
     if (impl->strategy->uses_prediction())
       predict(input_fields, impl->prediction, &report);
-    const auto start     = std::chrono::steady_clock::now();
-    report.result        = impl->strategy->solve(system,
+    if (impl->strategy->uses_surrogate_action())
+      impl->strategy->set_surrogate_action(impl->surrogate_action(system, input_fields, report));
+    const double surrogate_seconds_before = report.inference_seconds + report.transfer_seconds;
+    const auto   start                    = std::chrono::steady_clock::now();
+    report.result                         = impl->strategy->solve(system,
                                           impl->strategy->uses_prediction() ? &impl->prediction : nullptr,
                                           solution,
                                           impl->settings);
-    report.solve_seconds = seconds_since(start);
+    // The surrogate's applications inside the solve are counted as inference/transfer.
+    report.solve_seconds =
+      seconds_since(start) - (report.inference_seconds + report.transfer_seconds - surrogate_seconds_before);
+    impl->strategy->set_surrogate_action({});
     return report;
   }
 

@@ -48,6 +48,7 @@ namespace
   template <int dim>
   struct Space
   {
+    static constexpr int dimension = dim;
     Space(unsigned int cells, unsigned int degree, double lower = 0., double upper = 1.)
       : fe(degree)
     {
@@ -218,6 +219,42 @@ TEST(GridTransfer, RoundTripOnMatchingQ1IsIdentity)
   EXPECT_LE(back.linfty_norm(), 1e-7); // float32 rounding of values in [-1, 1]
 }
 
+TEST(GridTransfer, TransposeIsTheAdjointOfGridToFe)
+{
+  // <P g, v> = <g, P^T v> for random g, v, in 2D and 3D, with grids that do not match the
+  // mesh; and P^T of the lumped mass is positive at every grid point.
+  std::mt19937                           generator(5);
+  std::uniform_real_distribution<double> uniform(-1., 1.);
+  const auto                             check = [&](const auto &space, const auto shape) {
+    const mpno::GridTransfer<std::decay_t<decltype(space)>::dimension> transfer(space.dof_handler, shape);
+    std::vector<double>                                                g(transfer.n_grid_points()), ptv(g.size());
+    Vector<double>                                                     v(space.dof_handler.n_dofs()), pg(v.size());
+    for (double &x : g)
+      x = uniform(generator);
+    for (double &x : v)
+      x = uniform(generator);
+    transfer.grid_to_fe(make_array_view(std::as_const(g)), pg);
+    transfer.grid_to_fe_transpose(v, make_array_view(ptv));
+    double grid_side = 0.;
+    for (std::size_t i = 0; i < g.size(); ++i)
+      grid_side += g[i] * ptv[i];
+    EXPECT_NEAR(pg * v, grid_side, 1e-12 * std::abs(grid_side) + 1e-12);
+
+    Vector<double> ones(v.size());
+    ones = 1.;
+    transfer.grid_to_fe_transpose(ones, make_array_view(ptv));
+    double total = 0.;
+    for (const double x : ptv)
+      {
+        EXPECT_GT(x, 0.);
+        total += x;
+      }
+    // Multilinear weights sum to one per DoF.
+    EXPECT_NEAR(total, double(v.size()), 1e-9 * v.size());
+  };
+  check(Space<2>(20, 1), std::array<unsigned int, 2>{7, 9});
+  check(Space<3>(6, 1), std::array<unsigned int, 3>{5, 4, 3});
+}
 
 TEST(GridTransfer, BadSizesAndDomainsThrow)
 {

@@ -88,7 +88,7 @@ TEST(PluginSystems, BuiltInsAreRegistered)
   for (std::string name; std::getline(names, name, '|');)
     strategies.push_back(name);
   std::sort(strategies.begin(), strategies.end());
-  EXPECT_EQ(strategies, (std::vector<std::string>{"initial guess", "none", "replace"}));
+  EXPECT_EQ(strategies, (std::vector<std::string>{"initial guess", "none", "preconditioner", "replace"}));
   EXPECT_THROW(mpno::HybridStrategy::registry().create("no such strategy"), std::invalid_argument);
 }
 

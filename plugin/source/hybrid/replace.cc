@@ -109,8 +109,7 @@ namespace mpno
           }
         if (result.fallback_reason.empty())
           result.fallback_reason = "the error bound " + std::to_string(result.error_estimate) + " is above " +
-                                   std::to_string(tolerance) + " after " +
-                                   std::to_string(result.certificate_iterations) +
+                                   std::to_string(tolerance) + " after " + std::to_string(result.strategy_iterations) +
                                    " certificate iterations; the classical solve continued";
         result.krylov = solve_cg(system, solution, settings);
         return result;
@@ -149,8 +148,8 @@ namespace mpno
         p         = z;
         for (unsigned int k = 0;; ++k)
           {
-            result.certificate_iterations = k;
-            result.error_estimate         = relative_bound(C, rz, u * b - u * r);
+            result.strategy_iterations = k;
+            result.error_estimate      = relative_bound(C, rz, u * b - u * r);
             if (!std::isfinite(rz))
               {
                 result.fallback_reason = "the certificate iteration produced non-finite values";

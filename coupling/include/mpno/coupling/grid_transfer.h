@@ -204,6 +204,17 @@ namespace mpno
       grid_to_fe_impl(grid_values, fe_field);
     }
 
+    /**
+     * The transpose of grid_to_fe(): grid value g becomes sum_i w_{i,g} v_i over the
+     * DoFs i whose interpolant uses grid point g with weight w_{i,g}. Applied to a
+     * residual (a dual vector, one integral against each basis function) it is the
+     * Galerkin restriction of multigrid; divided pointwise by the same applied to the
+     * lumped mass (the integrals of the basis functions) it is a weighted average of the
+     * residual's density around each grid point. Throws as grid_to_fe().
+     */
+    void
+    grid_to_fe_transpose(const dealii::Vector<double> &fe_values, const dealii::ArrayView<double> &grid_values) const;
+
   private:
     template <typename Number>
     void

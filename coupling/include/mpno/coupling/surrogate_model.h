@@ -35,6 +35,13 @@ namespace mpno
     unsigned int
     n_output_channels() const;
 
+    /** sqrt(mean^2 + std^2) of input channel @p channel over the training data (from the
+     *  input normaliser): the root-mean-square size of the inputs the model has seen;
+     *  NaN when the checkpoint has no input normaliser. @throws std::out_of_range for a
+     *  channel the normaliser does not have. */
+    double
+    input_rms(unsigned int channel) const;
+
     /** The model's name, its parameter count and its precision policy, one line. */
     std::string
     description() const;

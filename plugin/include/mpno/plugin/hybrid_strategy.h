@@ -10,6 +10,7 @@
 #include <mpno/coupling/linear_solve.h>
 #include <mpno/plugin/registry.h>
 
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -34,9 +35,10 @@ namespace mpno
       /** The bound of the returned answer's relative energy-norm error ||u - u_h||_A /
        *  ||u_h||_A (u_h the discrete solution) that certified it; NaN when not computed. */
       double error_estimate = std::numeric_limits<double>::quiet_NaN();
-      /** Iterations spent before the classical solve took over or the answer was
-       *  certified (strategy `replace`: CG steps with the reference preconditioner). */
-      unsigned int certificate_iterations = 0;
+      /** Iterations of the strategy's own method before the answer was certified or the
+       *  classical solve took over (`replace`: CG steps with the reference
+       *  preconditioner; `preconditioner`: flexible CG steps, also in krylov.iterations). */
+      unsigned int strategy_iterations = 0;
     };
 
     /**
@@ -66,6 +68,28 @@ namespace mpno
       uses_prediction() const = 0;
 
       /**
+       * The surrogate as an approximate inverse of A: correction = NO(residual), the
+       * operator's solution for the right-hand side whose residual vector (one integral
+       * against each basis function, constrained entries zero) is given, in the FE space.
+       * Set by HybridSolver before solve() when uses_surrogate_action() is true.
+       */
+      using SurrogateAction =
+        std::function<void(const dealii::Vector<double> &residual, dealii::Vector<double> &correction)>;
+
+      /** Whether solve() applies the surrogate to residuals (surrogate_action). */
+      virtual bool
+      uses_surrogate_action() const
+      {
+        return false;
+      }
+
+      void
+      set_surrogate_action(SurrogateAction action)
+      {
+        surrogate_action = std::move(action);
+      }
+
+      /**
        * Solve @p system into @p solution (size of b; its input value is ignored).
        * @p prediction is the surrogate's solution mapped into the FE space (size of b),
        * or nullptr when uses_prediction() is false.
@@ -75,6 +99,9 @@ namespace mpno
             const dealii::Vector<double> *prediction,
             dealii::Vector<double>       &solution,
             const KrylovSettings         &settings) = 0;
+
+    protected:
+      SurrogateAction surrogate_action;
     };
 
     /** The registry of strategies (one per process, in libmpno_plugin). */

@@ -1,0 +1,206 @@
+// Strategy `preconditioner`: the neural operator applied to the residual as a nonlinear
+// preconditioner inside flexible CG, alone or composed with a classical part that takes
+// the error the operator cannot represent (HINTS, Zhang et al. 2024; FCG-NO, Rudikov et
+// al. 2024). The true residual decides convergence; stagnation, divergence or non-finite
+// values hand the solve to CG with the problem's preconditioner.
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/lac/solver_cg.h>
+#include <deal.II/lac/solver_control.h>
+
+#include <mpno/plugin/hybrid_strategy.h>
+
+#include "common.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace mpno
+{
+  namespace HybridStrategy
+  {
+    namespace
+    {
+      /** Thrown by the preconditioner on a non-finite correction. */
+      struct NonFiniteCorrection : std::runtime_error
+      {
+        using std::runtime_error::runtime_error;
+      };
+
+      /** z = NO(r), then the classical part on what is left: z += B (r - A z) with B the
+       *  problem's preconditioner, or damped Jacobi sweeps on A d = r - A z. */
+      class ComposedPreconditioner
+      {
+      public:
+        ComposedPreconditioner(const LinearSystem               &system,
+                               const Interface::SurrogateAction &surrogate,
+                               const std::string                &classical,
+                               const unsigned int                jacobi_sweeps,
+                               const dealii::Vector<double>     &inverse_diagonal)
+          : system(system)
+          , surrogate(surrogate)
+          , classical(classical)
+          , jacobi_sweeps(jacobi_sweeps)
+          , inverse_diagonal(inverse_diagonal)
+        {
+        }
+
+        void
+        vmult(dealii::Vector<double> &z, const dealii::Vector<double> &r) const
+        {
+          dealii::Vector<double> rr = r;
+          system.constraints->set_zero(rr);
+          surrogate(rr, z);
+          for (const double v : z)
+            if (!std::isfinite(v))
+              throw NonFiniteCorrection("the surrogate's correction has non-finite values");
+          if (classical == "none")
+            return;
+          dealii::Vector<double> left(r.size()), d(r.size());
+          system.matrix->vmult(left, z);
+          left.sadd(-1., 1., rr);
+          system.constraints->set_zero(left);
+          if (classical == "amg")
+            system.get_preconditioner().vmult(d, left);
+          else
+            {
+              dealii::Vector<double> ad(r.size());
+              for (unsigned int s = 0; s < jacobi_sweeps; ++s)
+                {
+                  system.matrix->vmult(ad, d);
+                  ad.sadd(-1., 1., left);
+                  ad.scale(inverse_diagonal);
+                  d.add(2. / 3., ad);
+                }
+            }
+          system.constraints->set_zero(d);
+          z += d;
+        }
+
+      private:
+        const LinearSystem               &system;
+        const Interface::SurrogateAction &surrogate;
+        const std::string                 classical;
+        const unsigned int                jacobi_sweeps;
+        const dealii::Vector<double>     &inverse_diagonal;
+      };
+    } // namespace
+
+    class NeuralPreconditioner : public Interface
+    {
+    public:
+      static void
+      declare_parameters(dealii::ParameterHandler &prm)
+      {
+        prm.enter_subsection("Preconditioner");
+        prm.declare_entry("Classical part",
+                          "amg",
+                          dealii::Patterns::Selection("amg|jacobi|none"),
+                          "What follows the operator in each application z = NO(r): amg (one "
+                          "application of the problem's preconditioner to r - A z), jacobi (`Jacobi "
+                          "sweeps` damped Jacobi sweeps on it) or none (the operator alone).");
+        prm.declare_entry("Jacobi sweeps",
+                          "2",
+                          dealii::Patterns::Integer(1, 100),
+                          "Damped Jacobi sweeps (omega = 2/3) of the classical part `jacobi`.");
+        prm.declare_entry("Max FCG iterations",
+                          "100",
+                          dealii::Patterns::Integer(1, 100000),
+                          "Flexible CG iterations before the solve is handed to CG with the "
+                          "problem's preconditioner (a useless operator stagnates).");
+        prm.leave_subsection();
+      }
+
+      void
+      parse_parameters(dealii::ParameterHandler &prm) override
+      {
+        prm.enter_subsection("Preconditioner");
+        classical      = prm.get("Classical part");
+        jacobi_sweeps  = prm.get_integer("Jacobi sweeps");
+        max_iterations = prm.get_integer("Max FCG iterations");
+        prm.leave_subsection();
+      }
+
+      bool
+      uses_prediction() const override
+      {
+        return false;
+      }
+
+      bool
+      uses_surrogate_action() const override
+      {
+        return true;
+      }
+
+      Result
+      solve(const LinearSystem &system,
+            const dealii::Vector<double> *,
+            dealii::Vector<double> &solution,
+            const KrylovSettings   &settings) override
+      {
+        Result result;
+        solution.reinit(system.rhs->size());
+        const double rhs_norm = system.rhs->l2_norm();
+        if (!surrogate_action)
+          result.fallback_reason = "no surrogate action was set";
+        else if (rhs_norm > 0)
+          {
+            dealii::Vector<double> inverse_diagonal(solution.size());
+            if (classical == "jacobi")
+              for (unsigned int i = 0; i < solution.size(); ++i)
+                {
+                  const double d      = system.matrix->diag_element(i);
+                  inverse_diagonal[i] = d != 0. ? 1. / d : 0.;
+                }
+            const ComposedPreconditioner preconditioner(system,
+                                                        surrogate_action,
+                                                        classical,
+                                                        jacobi_sweeps,
+                                                        inverse_diagonal);
+            // Fails on stagnation (max steps) and on divergence (residual 1e3 x the initial).
+            dealii::SolverControl control(std::min(max_iterations, settings.max_iterations),
+                                          settings.relative_tolerance * rhs_norm);
+            control.set_failure_criterion(1e3);
+            dealii::SolverFlexibleCG<dealii::Vector<double>> fcg(control);
+            try
+              {
+                fcg.solve(*system.matrix, solution, *system.rhs, preconditioner);
+                result.used_prediction = true;
+              }
+            catch (const dealii::SolverControl::NoConvergence &)
+              {
+                result.fallback_reason = "flexible CG with the surrogate stopped at relative residual " +
+                                         std::to_string(control.last_value() / rhs_norm) + " after " +
+                                         std::to_string(control.last_step()) +
+                                         " iterations; the classical solve continued";
+              }
+            catch (const NonFiniteCorrection &error)
+              {
+                result.fallback_reason = std::string(error.what()) + "; the classical solve continued";
+                solution               = 0;
+              }
+            result.strategy_iterations = control.last_step();
+          }
+        // The true residual decides; CG with the problem's preconditioner continues from a
+        // finite iterate if it is not met (0 iterations when FCG converged).
+        result.krylov = solve_cg(system, solution, settings);
+        result.krylov.iterations += result.strategy_iterations;
+        return result;
+      }
+
+    private:
+      std::string  classical      = "amg";
+      unsigned int jacobi_sweeps  = 2;
+      unsigned int max_iterations = 100;
+    };
+  } // namespace HybridStrategy
+} // namespace mpno
+
+MPNO_REGISTER_HYBRID_STRATEGY(mpno::HybridStrategy::NeuralPreconditioner,
+                              "preconditioner",
+                              "flexible CG (deal.II SolverFlexibleCG) preconditioned by the operator applied to the "
+                              "residual, z = NO(r) (the surrogate must take the right-hand side as its last input "
+                              "channel), followed by a classical part on r - A z (the problem's AMG, Jacobi sweeps, or "
+                              "none); the true residual decides, and stagnation, divergence or a non-finite value "
+                              "hands the solve to CG with the problem's preconditioner")
