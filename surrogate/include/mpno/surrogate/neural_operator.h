@@ -37,11 +37,9 @@ namespace mpno
   };
 
   /**
-   * Build a model by name ("fno") from its config_text().
+   * Build a model by name ("fno", "tfno", "sfno") from its config_text().
    * @throws std::invalid_argument naming an unknown model or a bad configuration entry.
    */
   std::shared_ptr<NeuralOperator>
-  make_neural_operator(const std::string     &model_name,
-                       const std::string     &config_text,
-                       const PrecisionPolicy &precision);
+  make_neural_operator(const std::string &model_name, const std::string &config_text, const PrecisionPolicy &precision);
 } // namespace mpno
