@@ -41,5 +41,7 @@ namespace mpno
    * @throws std::invalid_argument naming an unknown model or a bad configuration entry.
    */
   std::shared_ptr<NeuralOperator>
-  make_neural_operator(const std::string &model_name, const std::string &config_text, const PrecisionPolicy &precision);
+  make_neural_operator(const std::string     &model_name,
+                       const std::string     &config_text,
+                       const PrecisionPolicy &precision);
 } // namespace mpno
