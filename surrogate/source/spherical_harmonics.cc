@@ -96,6 +96,34 @@ namespace mpno
     return table;
   }
 
+  torch::Tensor
+  evaluate_expansion(const torch::Tensor       &coefficients,
+                     const std::vector<double> &cos_theta,
+                     const std::vector<double> &phi)
+  {
+    if (coefficients.dim() < 2 || !coefficients.is_complex())
+      throw std::invalid_argument("evaluate_expansion: expected complex coefficients [..., lmax, mmax]");
+    if (cos_theta.size() != phi.size())
+      throw std::invalid_argument("evaluate_expansion: " + std::to_string(cos_theta.size()) +
+                                  " values of cos theta but " + std::to_string(phi.size()) + " of phi");
+    const int64_t lmax = coefficients.size(-2), mmax = coefficients.size(-1);
+    const auto    leading = coefficients.sizes().slice(0, coefficients.dim() - 2).vec();
+    const auto    a       = coefficients.to(torch::kCPU, torch::kComplexDouble).reshape({-1, lmax, mmax});
+    // Pn [m, l, p]; the azimuthal factors c_m e^{i m phi_p} as [m, p].
+    const torch::Tensor legendre  = legendre_functions(mmax, lmax, cos_theta).to(torch::kComplexDouble);
+    const auto          m         = torch::arange(mmax, torch::kDouble).view({mmax, 1});
+    const auto          weight    = torch::where(m == 0, torch::ones_like(m), 2. * torch::ones_like(m));
+    const auto          angle     = m * torch::tensor(phi, torch::kDouble).view({1, -1});
+    const auto          azimuthal = torch::polar(weight.expand_as(angle), angle);
+    // Im a_l^0 does not belong to a real field.
+    const auto real_at_m0 =
+      torch::cat({torch::real(a.narrow(2, 0, 1)).to(torch::kComplexDouble), a.narrow(2, 1, mmax - 1)}, 2);
+    const torch::Tensor values = torch::real(torch::einsum("nlm,mlp,mp->np", {real_at_m0, legendre, azimuthal}));
+    auto                shape  = leading;
+    shape.push_back(static_cast<int64_t>(phi.size()));
+    return values.reshape(shape);
+  }
+
   RealSHT::RealSHT(const int64_t    nlat,
                    const int64_t    nlon,
                    const int64_t    lmax,

@@ -234,3 +234,45 @@ TEST(SphericalHarmonics, ReducedQuadratureErrorStaysNearUnitRoundoffAtEveryResol
         EXPECT_LT(error, 3. * scale) << to_string(grid) << " nlat " << nlat;
       }
 }
+
+TEST(SphericalHarmonics, ExpansionAtArbitraryPointsInterpolatesSpectrally)
+{
+  // A band-limited field sampled on a coarse grid, transformed, and evaluated at random
+  // points equals the closed form there; at the grid points it equals InverseRealSHT.
+  torch::manual_seed(1);
+  const auto f = [](double t, double p) {
+    return closed_form_legendre(3, 2, t) * std::cos(2. * p + 0.3) + closed_form_legendre(1, 0, t) -
+           0.5 * closed_form_legendre(2, 1, t) * std::sin(p);
+  };
+  for (const SphereGrid grid : both_grids)
+    {
+      const int64_t       nlat = grid == SphereGrid::equiangular ? 9 : 5, nlon = 10;
+      const RealSHT       sht(nlat, nlon, 0, 0, grid);
+      const auto          a = sht.forward(sample(grid, nlat, nlon, f).to(torch::kFloat));
+      std::vector<double> cos_theta, phi;
+      for (int i = 0; i < 50; ++i)
+        {
+          cos_theta.push_back(2. * torch::rand({1}).item<double>() - 1.);
+          phi.push_back(2. * M_PI * torch::rand({1}).item<double>());
+        }
+      const auto values = evaluate_expansion(a, cos_theta, phi);
+      double     error  = 0.;
+      for (int i = 0; i < 50; ++i)
+        error = std::max(error, std::abs(values[i].item<double>() - f(std::acos(cos_theta[i]), phi[i])));
+      EXPECT_LT(error, 1e-5) << to_string(grid);
+
+      const auto          nodes = latitude_quadrature(grid, nlat).cos_theta;
+      std::vector<double> grid_cos, grid_phi;
+      for (int64_t k = 0; k < nlat; ++k)
+        for (int64_t j = 0; j < nlon; ++j)
+          {
+            grid_cos.push_back(nodes[k]);
+            grid_phi.push_back(2. * M_PI * static_cast<double>(j) / static_cast<double>(nlon));
+          }
+      const auto on_grid = evaluate_expansion(a.unsqueeze(0), grid_cos, grid_phi).view({1, nlat, nlon});
+      const auto inverse = InverseRealSHT(nlat, nlon, 0, 0, grid).forward(a.unsqueeze(0)).to(torch::kDouble);
+      EXPECT_LT((on_grid - inverse).abs().max().item<double>(), 1e-6) << to_string(grid);
+    }
+  EXPECT_THROW(evaluate_expansion(torch::zeros({4, 4}), {0.}, {0.}), std::invalid_argument);
+  EXPECT_THROW(evaluate_expansion(torch::zeros({4, 4}, torch::kComplexFloat), {0., 1.}, {0.}), std::invalid_argument);
+}

@@ -89,6 +89,23 @@ namespace mpno
                         bool                 with_weights);
 
   /**
+   * The real field sum_lm a_l^m Y_l^m (the synthesis of InverseRealSHT) at arbitrary
+   * points of the unit sphere: for spectral interpolation from a grid to other points,
+   * e.g. finite element support points (RealSHT on the grid, then this).
+   * x(p) = sum_{l, m} c_m Re(a_l^m Pn_l^m(cos theta_p) e^{i m phi_p}), c_0 = 1, c_m = 2
+   * otherwise, the imaginary parts of a_l^0 ignored; in double.
+   * @param coefficients [..., lmax, mmax] complex (entries m > l ignored).
+   * @param cos_theta, phi the points' cos(colatitude) and longitude (radians), equally long.
+   * @return [..., n_points], float64.
+   * @throws std::invalid_argument for coefficients that are not complex [..., lmax, mmax]
+   *   or point lists of different lengths.
+   */
+  torch::Tensor
+  evaluate_expansion(const torch::Tensor       &coefficients,
+                     const std::vector<double> &cos_theta,
+                     const std::vector<double> &phi);
+
+  /**
    * The forward real spherical harmonic transform (torch-harmonics RealSHT, norm
    * "ortho", csphase): for x on an nlat x nlon grid,
    *
