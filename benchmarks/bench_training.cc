@@ -4,6 +4,7 @@
 //                  --batch 8 --in-channels 1 --steps 10 --warmup 2 --threads 1
 //                  --device cpu|cuda] [--model fno|tfno --factorization tucker|cp|tt
 //                  --rank 0.05 --implementation factorized|reconstructed]
+//                 [--model sfno --sht-grid equiangular|legendre-gauss]
 //
 // Each precision in the comma-separated list runs in its own child process, so that
 // each reports its own peak resident set size; each prints one JSON line with the
@@ -20,8 +21,13 @@
 // --model tfno factorizes the spectral weights (default tucker at rank 0.05, the
 // factorized contraction); the JSON line then names the factorization, rank,
 // implementation and the number of spectral parameters.
+//
+// --model sfno trains an SFNO on an N x 2N latitude-longitude grid (N = --grid; the
+// equiangular grid by default) with n_modes (M, 2M) (M = --modes: degrees l < M, the
+// triangular truncation); the JSON line names the sht_grid, nlat and nlon.
 #include <mpno/surrogate/fno.h>
 #include <mpno/surrogate/losses.h>
+#include <mpno/surrogate/sfno.h>
 
 #include "bench_options.h"
 
@@ -54,6 +60,7 @@ namespace
     std::string factorization  = "tucker";
     double      rank           = 0.05;
     std::string implementation = "factorized";
+    std::string sht_grid       = "equiangular";
   };
 
   Config
@@ -77,9 +84,10 @@ namespace
             std::cout << "usage: bench_training [--grid N] [--precision full,mixed,half] [--hidden C] [--modes M]\n"
                          "                      [--layers L] [--batch B] [--in-channels C] [--steps S] [--warmup W]\n"
                          "                      [--threads T] [--autocast on|off] [--stabilizer none|tanh]\n"
-                         "                      [--device cpu|cuda] [--model fno|tfno]\n"
+                         "                      [--device cpu|cuda] [--model fno|tfno|sfno]\n"
                          "                      [--factorization tucker|cp|tt] [--rank R]\n"
-                         "                      [--implementation factorized|reconstructed]\n";
+                         "                      [--implementation factorized|reconstructed]\n"
+                         "                      [--sht-grid equiangular|legendre-gauss] (sfno)\n";
             std::exit(0);
           }
         if (i + 1 >= argc)
@@ -99,14 +107,19 @@ namespace
           c.device = bench::parse_device(value);
         else if (key == "--model")
           {
-            if (value != "fno" && value != "tfno")
-              throw std::invalid_argument("--model must be fno or tfno, got '" + value + "'");
+            if (value != "fno" && value != "tfno" && value != "sfno")
+              throw std::invalid_argument("--model must be fno, tfno or sfno, got '" + value + "'");
             c.model = value;
           }
         else if (key == "--factorization")
           c.factorization = value;
         else if (key == "--implementation")
           c.implementation = value;
+        else if (key == "--sht-grid")
+          {
+            mpno::parse_sphere_grid(value); // names a bad value
+            c.sht_grid = value;
+          }
         else if (key == "--rank")
           {
             const auto rank = mpno::io::parse_double(value);
@@ -142,28 +155,55 @@ namespace
     torch::manual_seed(0);
     const auto          precision = preset(precision_name, c);
     const torch::Device device(c.device == "cuda" ? torch::kCUDA : torch::kCPU);
-    precision.check_supported(device, {c.grid, c.grid});
+    const bool          sphere = c.model == "sfno";
+    // The SFNO's grid: nlat = N, nlon = 2N; only the longitude axis is Fourier transformed.
+    const int64_t nlat = c.grid, nlon = sphere ? 2 * c.grid : c.grid;
+    precision.check_supported(device, sphere ? std::vector<int64_t>{nlon} : std::vector<int64_t>{nlat, nlon});
 
-    mpno::FNOOptions options;
-    options.n_modes         = {c.modes, c.modes};
-    options.in_channels     = c.in_channels;
-    options.out_channels    = 1;
-    options.hidden_channels = c.hidden;
-    options.n_layers        = c.layers;
-    if (c.model == "tfno")
+    std::shared_ptr<mpno::NeuralOperator> model;
+    int64_t                               spectral_parameters = 0;
+    std::ostringstream                    model_json;
+    if (sphere)
       {
-        options.factorization  = c.factorization;
-        options.rank           = c.rank;
-        options.implementation = c.implementation;
+        mpno::SFNOOptions options;
+        options.n_modes         = {c.modes, 2 * c.modes};
+        options.in_channels     = c.in_channels;
+        options.out_channels    = 1;
+        options.hidden_channels = c.hidden;
+        options.n_layers        = c.layers;
+        options.grid            = c.sht_grid;
+        auto sfno               = std::make_shared<mpno::SFNOImpl>(options, precision);
+        spectral_parameters     = sfno->n_spectral_parameters();
+        model                   = sfno;
+        model_json << "\"sht_grid\": \"" << options.grid << "\", \"nlat\": " << nlat << ", \"nlon\": " << nlon;
       }
-    options.validate(); // names a bad --factorization or --implementation
-    auto model = std::make_shared<mpno::FNOImpl>(options, precision);
+    else
+      {
+        mpno::FNOOptions options;
+        options.n_modes         = {c.modes, c.modes};
+        options.in_channels     = c.in_channels;
+        options.out_channels    = 1;
+        options.hidden_channels = c.hidden;
+        options.n_layers        = c.layers;
+        if (c.model == "tfno")
+          {
+            options.factorization  = c.factorization;
+            options.rank           = c.rank;
+            options.implementation = c.implementation;
+          }
+        options.validate(); // names a bad --factorization or --implementation
+        auto fno            = std::make_shared<mpno::FNOImpl>(options, precision);
+        spectral_parameters = fno->n_spectral_parameters();
+        model               = fno;
+        model_json << "\"factorization\": \"" << options.factorization << "\", \"rank\": " << options.rank
+                   << ", \"implementation\": \"" << options.implementation << "\"";
+      }
     model->to(device);
     torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(1e-4));
     const mpno::H1Loss  loss(2);
 
-    const auto x    = torch::randn({c.batch, c.in_channels, c.grid, c.grid}).to(device);
-    const auto y    = torch::randn({c.batch, 1, c.grid, c.grid}).to(device);
+    const auto x    = torch::randn({c.batch, c.in_channels, nlat, nlon}).to(device);
+    const auto y    = torch::randn({c.batch, 1, nlat, nlon}).to(device);
     const auto sync = [&] {
       if (device.is_cuda())
         torch::cuda::synchronize();
@@ -186,13 +226,12 @@ namespace
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     std::ostringstream json;
-    json << "{\"benchmark\": \"bench_training\", \"model\": \"" << model->model_name() << "\", \"factorization\": \""
-         << options.factorization << "\", \"rank\": " << options.rank << ", \"implementation\": \""
-         << options.implementation << "\", \"spectral_parameters\": " << model->n_spectral_parameters()
-         << ", \"grid\": " << c.grid << ", \"device\": \"" << device.str() << "\", \"precision\": \"" << precision_name
-         << "\", \"policy\": \"" << precision.describe(device) << "\", \"hidden\": " << c.hidden
-         << ", \"modes\": " << c.modes << ", \"layers\": " << c.layers << ", \"batch\": " << c.batch
-         << ", \"in_channels\": " << c.in_channels << ", \"threads\": " << c.threads << ", \"steps\": " << c.steps
+    json << "{\"benchmark\": \"bench_training\", \"model\": \"" << model->model_name() << "\", " << model_json.str()
+         << ", \"spectral_parameters\": " << spectral_parameters << ", \"grid\": " << c.grid << ", \"device\": \""
+         << device.str() << "\", \"precision\": \"" << precision_name << "\", \"policy\": \""
+         << precision.describe(device) << "\", \"hidden\": " << c.hidden << ", \"modes\": " << c.modes
+         << ", \"layers\": " << c.layers << ", \"batch\": " << c.batch << ", \"in_channels\": " << c.in_channels
+         << ", \"threads\": " << c.threads << ", \"steps\": " << c.steps
          << ", \"seconds_per_step\": " << seconds / static_cast<double>(c.steps)
          << ", \"samples_per_second\": " << static_cast<double>(c.steps * c.batch) / seconds
          << ", \"peak_rss_mb\": " << static_cast<double>(usage.ru_maxrss) / 1024. << ", \"peak_memory\": \"host RSS\"}";

@@ -292,17 +292,4 @@ namespace mpno
         x = x.narrow(2 + j, pad_before[j], grid[j]);
     return projection->forward(x).to(torch::kFloat);
   }
-
-  std::shared_ptr<NeuralOperator>
-  make_neural_operator(const std::string &model_name, const std::string &config_text, const PrecisionPolicy &precision)
-  {
-    if (model_name == "fno" || model_name == "tfno")
-      {
-        const FNOOptions options = FNOOptions::from_text(config_text);
-        if (model_name == "tfno" && options.factorization == "dense")
-          throw std::invalid_argument("model tfno: the configuration needs factorization = tucker, cp or tt");
-        return std::make_shared<FNOImpl>(options, precision);
-      }
-    throw std::invalid_argument("Unknown model '" + model_name + "'; known models: fno, tfno");
-  }
 } // namespace mpno

@@ -108,9 +108,50 @@ namespace mpno
                                std::shared_ptr<const PrecisionPolicy> precision)
     : precision_(std::move(precision))
   {
+    build(spectral.in_channels(),
+          n_layers,
+          channel_mlp_expansion,
+          fno_skip,
+          channel_mlp_skip,
+          norm_kind,
+          [&](torch::nn::ModuleListImpl &list) {
+            convs.emplace_back(spectral, precision_);
+            list.push_back(convs.back());
+          });
+  }
+
+  FNOBlocksImpl::FNOBlocksImpl(const SphericalConvOptions            &spherical,
+                               const int64_t                          n_layers,
+                               const double                           channel_mlp_expansion,
+                               const std::string                     &fno_skip,
+                               const std::string                     &channel_mlp_skip,
+                               const std::string                     &norm_kind,
+                               std::shared_ptr<const PrecisionPolicy> precision)
+    : precision_(std::move(precision))
+  {
+    build(spherical.in_channels(),
+          n_layers,
+          channel_mlp_expansion,
+          fno_skip,
+          channel_mlp_skip,
+          norm_kind,
+          [&](torch::nn::ModuleListImpl &list) {
+            spherical_convs.emplace_back(spherical, precision_);
+            list.push_back(spherical_convs.back());
+          });
+  }
+
+  void
+  FNOBlocksImpl::build(const int64_t                                           hidden_channels,
+                       const int64_t                                           n_layers,
+                       const double                                            channel_mlp_expansion,
+                       const std::string                                      &fno_skip,
+                       const std::string                                      &channel_mlp_skip,
+                       const std::string                                      &norm_kind,
+                       const std::function<void(torch::nn::ModuleListImpl &)> &add_conv)
+  {
     if (norm_kind != "none" && norm_kind != "group_norm")
       throw std::invalid_argument("norm: expected none or group_norm, got '" + norm_kind + "'");
-    const int64_t hidden_channels = spectral.in_channels();
     const int64_t mlp_hidden =
       std::max<int64_t>(1, std::llround(channel_mlp_expansion * static_cast<double>(hidden_channels)));
     auto convs_list = register_module("convs", torch::nn::ModuleList());
@@ -120,8 +161,7 @@ namespace mpno
     auto norm_list  = register_module("norm", torch::nn::ModuleList());
     for (int64_t i = 0; i < n_layers; ++i)
       {
-        convs.emplace_back(spectral, precision_);
-        convs_list->push_back(convs.back());
+        add_conv(*convs_list);
         channel_mlp.emplace_back(hidden_channels, hidden_channels, mlp_hidden, 2);
         mlp_list->push_back(channel_mlp.back());
         fno_skips.push_back(make_skip(fno_skip, hidden_channels, "fno_skip"));
@@ -153,7 +193,8 @@ namespace mpno
     const auto skip     = apply_skip(fno_skips[i], x);
     const auto mlp_skip = apply_skip(channel_mlp_skips[i], x);
 
-    x = normalize(0, convs[i]->forward(x).to(activation)) + skip;
+    const torch::Tensor spectral = convs.empty() ? spherical_convs[i]->forward(x) : convs[i]->forward(x);
+    x                            = normalize(0, spectral.to(activation)) + skip;
     if (!last)
       x = torch::gelu(x);
     x = normalize(1, channel_mlp[i]->forward(x) + mlp_skip);

@@ -1,11 +1,13 @@
 // The generic plugin registry (registry.h) and the Surrogate system's built-in "fno".
 #include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/utilities.h>
 
 #include <mpno/plugin/registry.h>
 #include <mpno/plugin/surrogate.h>
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 namespace
@@ -111,11 +113,14 @@ TEST(PluginRegistry, AnUnknownNameListsTheChoices)
     }
 }
 
-TEST(PluginRegistry, TheBuiltInSurrogatesAreFnoAndTfno)
+TEST(PluginRegistry, TheBuiltInSurrogatesAreFnoTfnoAndSfno)
 {
   auto &registry = mpno::Surrogate::registry();
   // Registration order follows static initialisation, i.e. link order.
-  EXPECT_TRUE(registry.names() == "fno|tfno" || registry.names() == "tfno|fno") << registry.names();
+  std::set<std::string> names;
+  for (const auto &name : dealii::Utilities::split_string_list(registry.names(), '|'))
+    names.insert(name);
+  EXPECT_EQ(names, (std::set<std::string>{"fno", "sfno", "tfno"})) << registry.names();
 
   dealii::ParameterHandler prm;
   prm.enter_subsection("Surrogate");
@@ -132,6 +137,20 @@ TEST(PluginRegistry, TheBuiltInSurrogatesAreFnoAndTfno)
   const auto [model, config] = fno->configuration(3, 1);
   EXPECT_EQ(model, "fno");
   EXPECT_NE(config.find("in_channels = 3\nout_channels = 1\nhidden_channels = 8\n"), std::string::npos) << config;
+
+  prm.enter_subsection("Surrogate");
+  prm.enter_subsection("SFNO");
+  prm.set("n_modes", "8, 16");
+  prm.set("grid", "legendre-gauss");
+  prm.leave_subsection();
+  const auto sfno = registry.create("sfno");
+  sfno->parse_parameters(prm);
+  prm.leave_subsection();
+  EXPECT_EQ(sfno->spatial_dimension(), 2);
+  const auto [sfno_model, sfno_config] = sfno->configuration(2, 1);
+  EXPECT_EQ(sfno_model, "sfno");
+  EXPECT_NE(sfno_config.find("n_modes = 8, 16\nin_channels = 2\nout_channels = 1\n"), std::string::npos) << sfno_config;
+  EXPECT_NE(sfno_config.find("grid = legendre-gauss\n"), std::string::npos) << sfno_config;
 }
 
 TEST(PluginRegistry, TfnoReadsItsFactorizationFromSubsectionTFNO)

@@ -2,6 +2,7 @@
 
 #include <mpno/surrogate/precision.h>
 #include <mpno/surrogate/spectral_conv.h>
+#include <mpno/surrogate/spherical_conv.h>
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/any.h>
@@ -9,6 +10,7 @@
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,7 +84,9 @@ namespace mpno
    * skips and MLPs run in the reduced type and the block's output is in it.
    *
    * Submodules: `convs`, `fno_skips`, `channel_mlp`, `channel_mlp_skips`, `norm`
-   * (2 per block), as in neuraloperator.
+   * (2 per block), as in neuraloperator. The spectral convolution is a SpectralConv
+   * (FNO, TFNO) or a SphericalConv (SFNO: neuraloperator's `conv_module`), one kind
+   * for all blocks, both registered as `convs`.
    */
   class FNOBlocksImpl : public torch::nn::Module
   {
@@ -97,6 +101,15 @@ namespace mpno
                   const std::string                     &norm,
                   std::shared_ptr<const PrecisionPolicy> precision);
 
+    /** As above with a SphericalConv configured by @p spherical in every block (SFNO). */
+    FNOBlocksImpl(const SphericalConvOptions            &spherical,
+                  int64_t                                n_layers,
+                  double                                 channel_mlp_expansion,
+                  const std::string                     &fno_skip,
+                  const std::string                     &channel_mlp_skip,
+                  const std::string                     &norm,
+                  std::shared_ptr<const PrecisionPolicy> precision);
+
     /** Block @p index on x [batch, hidden, n_1.. n_d]; same shape out, activation dtype. */
     torch::Tensor
     forward(torch::Tensor x, int64_t index);
@@ -104,16 +117,28 @@ namespace mpno
     int64_t
     n_layers() const
     {
-      return static_cast<int64_t>(convs.size());
+      return static_cast<int64_t>(std::max(convs.size(), spherical_convs.size()));
     }
 
-    std::vector<SpectralConv>         convs;
+    std::vector<SpectralConv>         convs;           ///< empty in an SFNO
+    std::vector<SphericalConv>        spherical_convs; ///< empty in an FNO or TFNO
     std::vector<ChannelMLP>           channel_mlp;
     std::vector<torch::nn::AnyModule> fno_skips;         ///< empty AnyModule for identity
     std::vector<torch::nn::AnyModule> channel_mlp_skips; ///< empty AnyModule for identity
     std::vector<torch::nn::GroupNorm> norm;              ///< 2 per block when norm = group_norm
 
   private:
+    /** The skips, channel MLPs and norms of @p n_layers blocks; @p add_conv(list) appends
+     *  block i's convolution to `convs` and to @p list. */
+    void
+    build(int64_t                                                 hidden_channels,
+          int64_t                                                 n_layers,
+          double                                                  channel_mlp_expansion,
+          const std::string                                      &fno_skip,
+          const std::string                                      &channel_mlp_skip,
+          const std::string                                      &norm,
+          const std::function<void(torch::nn::ModuleListImpl &)> &add_conv);
+
     std::shared_ptr<const PrecisionPolicy> precision_;
   };
   TORCH_MODULE(FNOBlocks);
