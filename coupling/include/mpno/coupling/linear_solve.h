@@ -29,7 +29,7 @@ namespace mpno
     const dealii::AffineConstraints<double>          *constraints    = nullptr;
     const dealii::TrilinosWrappers::PreconditionBase *preconditioner = nullptr;
     /** Builds (once) and returns the preconditioner when `preconditioner` is null. */
-    std::function<const dealii::TrilinosWrappers::PreconditionBase &()> make_preconditioner;
+    std::function<const dealii::TrilinosWrappers::PreconditionBase &()> make_preconditioner = nullptr;
     /**
      * Optional: a preconditioner B_0 built once for every instance on this mesh (e.g. the
      * AMG of the coefficient-1 operator A_0) and a constant C such that
