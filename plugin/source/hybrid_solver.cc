@@ -325,6 +325,23 @@ namespace mpno
   }
 
   template <int dim>
+  void
+  HybridSolver<dim>::apply_surrogate(const LinearSystem                               &system,
+                                     const std::vector<const dealii::Function<dim> *> &input_fields,
+                                     const dealii::Vector<double>                     &residual,
+                                     dealii::Vector<double>                           &correction,
+                                     HybridSolveReport                                *report) const
+  {
+    HybridSolveReport times;
+    impl->surrogate_action(system, input_fields, times)(residual, correction);
+    if (report)
+      {
+        report->inference_seconds += times.inference_seconds;
+        report->transfer_seconds += times.transfer_seconds;
+      }
+  }
+
+  template <int dim>
   const dealii::Vector<double> &
   HybridSolver<dim>::last_prediction() const
   {

@@ -136,7 +136,7 @@ namespace mpno
                "initial_relative_residual,final_relative_residual_zero_guess,final_relative_residual_surrogate,"
                "seconds_zero_guess,inference_seconds,transfer_seconds,solve_seconds,seconds_surrogate,"
                "surrogate_relative_error,prediction_relative_residual,smooth_error_residual,"
-               "rough_error_residual,certified,error_bound,certified_energy_error\n"
+               "rough_error_residual,certified,error_bound,certified_energy_error,strategy_iterations\n"
             << std::setprecision(6);
         fs::create_directories(job.output_directory);
         Progress               progress("Hybrid solves", run.instances, log);
@@ -235,7 +235,8 @@ namespace mpno
                 << baseline.total_seconds() << ',' << report.inference_seconds << ',' << report.transfer_seconds << ','
                 << report.solve_seconds << ',' << report.total_seconds() << ',' << relative_error << ',' << raw_residual
                 << ',' << smooth_residual << ',' << rough_residual << ',' << (report.result.certified ? 1 : 0) << ','
-                << report.result.error_estimate << ',' << certified_error << '\n';
+                << report.result.error_estimate << ',' << certified_error << ',' << report.result.strategy_iterations
+                << '\n';
             if (!report.result.fallback_reason.empty())
               log << "Instance " << i << ": prediction not used: " << report.result.fallback_reason << std::endl;
             if (i < run.vtu_instances)

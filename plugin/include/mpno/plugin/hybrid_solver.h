@@ -131,6 +131,21 @@ namespace mpno
             dealii::Vector<double>                           &prediction,
             HybridSolveReport                                *report = nullptr) const;
 
+    /**
+     * The surrogate as an approximate inverse of @p system's matrix, as strategy
+     * `preconditioner` applies it: @p correction = NO(@p residual), the residual's density
+     * on the grid (scaled to the training inputs' size) in place of the last input channel
+     * of @p input_fields. Adds the times to @p report when given.
+     * @throws std::invalid_argument for a surrogate with fewer than two input channels or
+     *   a number of fields that differs from them.
+     */
+    void
+    apply_surrogate(const LinearSystem                               &system,
+                    const std::vector<const dealii::Function<dim> *> &input_fields,
+                    const dealii::Vector<double>                     &residual,
+                    dealii::Vector<double>                           &correction,
+                    HybridSolveReport                                *report = nullptr) const;
+
     /** The prediction of the last solve() (empty if the strategy did not use one). */
     const dealii::Vector<double> &
     last_prediction() const;
