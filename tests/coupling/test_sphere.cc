@@ -3,12 +3,14 @@
 // diffusion-reaction solver's convergence to a manufactured solution.
 #include <deal.II/base/function.h>
 
+#include <mpno/coupling/lat_lon_grid.h>
 #include <mpno/coupling/sphere.h>
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
+#include <utility>
 
 #include "mpi_environment.h"
 
@@ -116,4 +118,48 @@ TEST(SphereRandomField, SeededWithUnitPointwiseVariance)
     }
   EXPECT_NEAR(mean, 1., 0.12);
   EXPECT_THROW(mpno::sphere_random_field_coefficients(0, 2., 3., 1), dealii::ExceptionBase);
+}
+
+TEST(LatLonGrid, AnalysisRecoversBandLimitedCoefficientsOnBothGrids)
+{
+  for (const std::string grid : {"equiangular", "legendre-gauss"})
+    {
+      const mpno::LatLonGrid lat_lon(grid, 24, 48);
+      const unsigned int     lmax = lat_lon.max_exact_degree();
+      ASSERT_GE(lmax, 8u) << grid;
+      const std::vector<double> c = mpno::sphere_random_field_coefficients(8, 1., 1., 3);
+      std::vector<float>        values(lat_lon.n_points());
+      lat_lon.synthesis(c, dealii::make_array_view(values));
+      const std::vector<double> back = lat_lon.analysis(dealii::make_array_view(std::as_const(values)), 8);
+      for (std::size_t i = 0; i < c.size(); ++i)
+        EXPECT_NEAR(back[i], c[i], 2e-6) << grid << " slot " << i; // float32 samples
+    }
+  EXPECT_THROW(mpno::LatLonGrid("mercator", 8, 16), std::invalid_argument);
+}
+
+TEST(LatLonGrid, FeToGridAndBackThroughHarmonics)
+{
+  // A degree-6 field: FE interpolant (Q2) -> projection onto harmonics -> grid matches the
+  // field at the grid points; grid -> analysis -> FE interpolant matches the FE field.
+  const mpno::SphericalHarmonicExpansion field(mpno::sphere_random_field_coefficients(6, 1., 1., 8));
+  mpno::SphereSolver                     solver({4, 2});
+  dealii::Vector<double>                 u;
+  solver.interpolate(field, u);
+  const mpno::LatLonGrid lat_lon("equiangular", 33, 64);
+  std::vector<float>     grid(lat_lon.n_points());
+  lat_lon.synthesis(solver.spherical_harmonic_coefficients(u, 6), dealii::make_array_view(grid));
+  double max_error = 0., max_value = 0.;
+  for (std::size_t i = 0; i < grid.size(); ++i)
+    {
+      max_error = std::max(max_error, std::abs(grid[i] - field.value(lat_lon.point(i))));
+      max_value = std::max(max_value, std::abs(field.value(lat_lon.point(i))));
+    }
+  EXPECT_LT(max_error, 1e-3 * max_value);
+
+  dealii::Vector<double> back;
+  solver.interpolate(mpno::SphericalHarmonicExpansion(
+                       lat_lon.analysis(dealii::make_array_view(std::as_const(grid)), 6)),
+                     back);
+  back -= u;
+  EXPECT_LT(back.linfty_norm(), 1e-3 * max_value);
 }
