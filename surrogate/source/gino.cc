@@ -47,7 +47,7 @@ namespace mpno
     in.pos_embedding_type          = options_.gno_pos_embed_type;
     in.pos_embedding_channels      = options_.gno_embed_channels;
     in.pos_embedding_max_positions = options_.gno_embed_max_positions;
-    gno_in                         = register_module("gno_in", GNOBlock(in));
+    gno_in                         = register_module("gno_in", GNOBlock(in, precision_));
 
     const int64_t lifting_width =
       std::max<int64_t>(1, std::llround(options_.fno_lifting_channel_ratio * static_cast<double>(hidden)));
@@ -72,7 +72,7 @@ namespace mpno
     out.channel_mlp_layers = options_.out_gno_channel_mlp_hidden_layers;
     out.transform_type     = options_.out_gno_transform_type;
     out.reduction          = options_.out_gno_reduction;
-    gno_out                = register_module("gno_out", GNOBlock(out));
+    gno_out                = register_module("gno_out", GNOBlock(out, precision_));
     projection =
       register_module("projection", ChannelMLP(hidden, options_.out_channels, options_.projection_channels, 2));
   }

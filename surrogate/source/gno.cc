@@ -59,13 +59,22 @@ namespace mpno
   torch::Tensor
   LinearChannelMLPImpl::forward(torch::Tensor x)
   {
-    for (std::size_t k = 0; k < fcs->size(); ++k)
+    const auto first = fcs[0]->as<torch::nn::Linear>();
+    return forward_after_first(
+      torch::nn::functional::linear(x, first->weight.to(x.scalar_type()), first->bias.to(x.scalar_type())));
+  }
+
+  torch::Tensor
+  LinearChannelMLPImpl::forward_after_first(torch::Tensor hidden)
+  {
+    for (std::size_t k = 1; k < fcs->size(); ++k)
       {
-        x = fcs[k]->as<torch::nn::Linear>()->forward(x);
-        if (k + 1 < fcs->size())
-          x = torch::gelu(x);
+        const auto layer = fcs[k]->as<torch::nn::Linear>();
+        hidden           = torch::nn::functional::linear(torch::gelu(hidden),
+                                               layer->weight.to(hidden.scalar_type()),
+                                               layer->bias.to(hidden.scalar_type()));
       }
-    return x;
+    return hidden;
   }
 
   torch::Tensor
@@ -123,8 +132,9 @@ namespace mpno
     return 2 * per_point + (transform_type == "nonlinear" ? in_channels : 0);
   }
 
-  GNOBlockImpl::GNOBlockImpl(const GNOBlockOptions &options)
+  GNOBlockImpl::GNOBlockImpl(const GNOBlockOptions &options, std::shared_ptr<const PrecisionPolicy> precision)
     : options_(options)
+    , precision_(std::move(precision))
   {
     options_.validate();
     if (options_.pos_embedding_type != "none")
@@ -164,23 +174,31 @@ namespace mpno
     const torch::Tensor splits = neighbors.row_splits.to(device);
     const torch::Tensor counts = splits.slice(0, 1) - splits.slice(0, 0, splits.size(0) - 1);
 
-    // Embed each point once, then gather: the embedding of x_i repeated over its row.
+    // The first kernel layer W [e(y), e(x), f(y)] + b = W_y [e(y), f(y)] + W_x e(x) + b:
+    // each part once per point, then gathered to the pairs (y_j by index, x_i repeated
+    // over its row).
+    const auto    dtype = precision_ ? precision_->activation_dtype(device) : torch::kFloat;
     torch::Tensor ey = y.to(device, torch::kFloat), ex = x.to(torch::kFloat);
     if (pos_embedding)
       {
         ey = pos_embedding->forward(ey);
         ex = pos_embedding->forward(ex);
       }
-    std::vector<torch::Tensor> kernel_input = {ey.index_select(0, index),
-                                               torch::repeat_interleave(ex, counts, 0, index.size(0))};
-    torch::Tensor              f_neighbors;
+    const int64_t p      = ey.size(1);
+    const auto    first  = channel_mlp->fcs[0]->as<torch::nn::Linear>();
+    const auto    w      = first->weight.to(dtype);
+    torch::Tensor y_part = torch::nn::functional::linear(ey.to(dtype), w.narrow(1, 0, p), first->bias.to(dtype));
+    torch::Tensor f;
     if (uses_f)
-      f_neighbors = f_y.to(device, torch::kFloat).index_select(0, index);
+      f = f_y.to(device, torch::kFloat);
     if (options_.transform_type == "nonlinear")
-      kernel_input.push_back(f_neighbors);
-    torch::Tensor integrand = channel_mlp->forward(torch::cat(kernel_input, 1));
+      y_part = y_part + torch::nn::functional::linear(f.to(dtype), w.narrow(1, 2 * p, options_.in_channels));
+    const torch::Tensor x_part = torch::nn::functional::linear(ex.to(dtype), w.narrow(1, p, p));
+    const torch::Tensor hidden =
+      y_part.index_select(0, index) + torch::repeat_interleave(x_part, counts, 0, index.size(0));
+    torch::Tensor integrand = channel_mlp->forward_after_first(hidden).to(torch::kFloat);
     if (uses_f)
-      integrand = integrand * f_neighbors;
+      integrand = integrand * f.index_select(0, index);
     return segment_reduce(integrand, splits, options_.reduction);
   }
 } // namespace mpno

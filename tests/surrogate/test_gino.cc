@@ -245,7 +245,7 @@ TEST(GINO, ReducedPrecisionStaysCloseToFullAndFloat16IsRefusedOnCpu)
   EXPECT_GT(mixed_error, 1e-7); // the reduced type really rounds
   EXPECT_LT(mixed_error, 1e-2); // measured 9.3e-5 (half 1.1e-4, mixed + autocast 6.1e-3)
   EXPECT_LT(half_error, 1e-2);
-  EXPECT_LT(amp_error, 3e-2);
+  EXPECT_LT(amp_error, 5e-2); // measured 1.8e-2: bfloat16 kernel MLPs, lifting, projection
 
   PrecisionPolicy float16 = mixed;
   float16.reduced_type    = ReducedType::float16;

@@ -144,6 +144,44 @@ TEST(GNO, IsInvariantToThePermutationOfTheInputPoints)
     }
 }
 
+TEST(GNO, EqualsTheKernelMLPAppliedToEachPairAndFollowsAutocast)
+{
+  // The per-point first layer must compute exactly neuraloperator's per-pair kernel
+  // k([e(y_j), e(x_i), f(y_j)]) f(y_j), averaged over each neighbourhood.
+  torch::manual_seed(6);
+  torch::set_num_threads(1);
+  GNOBlockOptions options;
+  options.in_channels = options.out_channels = 2;
+  options.coord_dim                          = 3;
+  options.channel_mlp_layers                 = {16, 8};
+  options.transform_type                     = "nonlinear";
+  options.pos_embedding_channels             = 3;
+  auto               policy                  = std::make_shared<PrecisionPolicy>();
+  GNOBlock           gno(options, policy);
+  torch::NoGradGuard no_grad;
+  const auto         y = torch::rand({200, 3}), f = torch::randn({200, 2}), x = torch::rand({30, 3});
+  const auto         graph  = radius_neighbors(y, x, 0.3);
+  const auto         counts = graph.row_splits.slice(0, 1) - graph.row_splits.slice(0, 0, -1);
+  const auto         ey = gno->pos_embedding->forward(y), ex = gno->pos_embedding->forward(x);
+  const auto         f_j = f.index_select(0, graph.neighbors_index);
+  const auto         pairs =
+    torch::cat({ey.index_select(0, graph.neighbors_index), torch::repeat_interleave(ex, counts, 0, graph.nnz()), f_j},
+               1);
+  const auto expected = segment_reduce(gno->channel_mlp->forward(pairs) * f_j, graph.row_splits, "mean");
+  const auto out      = gno->forward(y, x, graph, f);
+  EXPECT_LT((out - expected).abs().max().item<double>(), 1e-5 * expected.abs().max().item<double>());
+
+  // Under autocast the kernel runs in bfloat16: close to float32, but really rounded.
+  policy->autocast     = true;
+  policy->reduced_type = ReducedType::bfloat16;
+  const auto   reduced = gno->forward(y, x, graph, f);
+  const double error   = ((reduced - out).norm() / out.norm()).item<double>();
+  std::cout << "GNO kernel in bfloat16: relative difference " << error << std::endl;
+  EXPECT_EQ(reduced.scalar_type(), torch::kFloat);
+  EXPECT_GT(error, 1e-5);
+  EXPECT_LT(error, 3e-2);
+}
+
 TEST(GNO, PackedInstancesEqualSeparateOnes)
 {
   torch::manual_seed(4);

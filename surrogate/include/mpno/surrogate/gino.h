@@ -131,7 +131,8 @@ namespace mpno
    * Submodules carry neuraloperator's names: `gno_in`, `lifting`, `fno_blocks`,
    * `gno_out`, `projection`. The latent FNO follows the precision policy exactly as
    * FNOImpl (spectral precision, stabilizer, autocast for lifting, skips, channel MLPs
-   * and projection); the GNOs (kernel MLPs and segment reductions) run in float32.
+   * and projection); under autocast the GNOs' kernel MLPs run in the reduced type too,
+   * their products with f and the segment reductions in float32 (GNOBlockImpl).
    * On CUDA with half spectral precision the latent grid must have power-of-two sizes
    * (half cuFFT); forward refuses any other grid with UnsupportedPrecision.
    *

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <mpno/surrogate/neighbor_search.h>
+#include <mpno/surrogate/precision.h>
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/pimpl.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,7 +48,8 @@ namespace mpno
 
   /**
    * neuraloperator's `LinearChannelMLP`: Linear layers (`fcs.<k>`) of the given widths
-   * with GELU between them, on the last axis: [n, widths.front()] -> [n, widths.back()].
+   * with GELU between them, on the last axis: [n, widths.front()] -> [n, widths.back()],
+   * computed in the dtype of the input (weights and biases are cast to it).
    */
   class LinearChannelMLPImpl : public torch::nn::Module
   {
@@ -55,6 +58,11 @@ namespace mpno
     explicit LinearChannelMLPImpl(const std::vector<int64_t> &widths);
     torch::Tensor
     forward(torch::Tensor x);
+
+    /** The layers after the first, given the first layer's output (before its GELU)
+     *  @p hidden [n, widths[1]]: forward(x) = forward_after_first(fcs.0(x)). */
+    torch::Tensor
+    forward_after_first(torch::Tensor hidden);
 
     torch::nn::ModuleList fcs;
   };
@@ -121,12 +129,21 @@ namespace mpno
    *
    * Batching: one forward handles any number of instances packed one after the other
    * (pack_neighbors()): their points are concatenated and one segment reduction covers
-   * them all, so instances of different point counts need no padding. Runs in float32.
+   * them all, so instances of different point counts need no padding.
+   *
+   * Cost: the kernel's first layer is affine in the concatenation [e(y), e(x), f(y)], so
+   * it is applied once per point and its two parts gathered and added per pair (the same
+   * map and parameters as on the concatenation, neuraloperator's layout); only the later
+   * layers run per pair. Precision: the kernel MLP runs in the activation dtype of the
+   * precision policy given to the constructor (the reduced type under autocast, as
+   * torch.autocast runs neuraloperator's Linear layers); coordinates, embeddings, the
+   * product with f and the reduction stay in float32.
    */
   class GNOBlockImpl : public torch::nn::Module
   {
   public:
-    explicit GNOBlockImpl(const GNOBlockOptions &options);
+    /** @p precision: whose autocast decides the kernel MLP's dtype; null: float32. */
+    explicit GNOBlockImpl(const GNOBlockOptions &options, std::shared_ptr<const PrecisionPolicy> precision = nullptr);
 
     /**
      * @param y [n_y, coord_dim] the points integrated over.
@@ -150,7 +167,8 @@ namespace mpno
     LinearChannelMLP    channel_mlp{nullptr};
 
   private:
-    GNOBlockOptions options_;
+    GNOBlockOptions                        options_;
+    std::shared_ptr<const PrecisionPolicy> precision_;
   };
   TORCH_MODULE(GNOBlock);
 } // namespace mpno
