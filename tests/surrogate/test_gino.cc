@@ -3,6 +3,7 @@
 // car-CFD .pt reader (round trip, errors naming the key) with a short training on such a file.
 #include <mpno/surrogate/car_cfd_dataset.h>
 #include <mpno/surrogate/gino.h>
+#include <mpno/surrogate/trainer.h>
 
 #include "finite_difference.h"
 
@@ -211,6 +212,31 @@ TEST(GINO, ConfigurationRoundTripAndSaveLoadGiveIdenticalOutputs)
   bad               = small_options(3);
   bad.in_gno_radius = 0.;
   EXPECT_THROW(GINO{bad}, std::invalid_argument);
+}
+
+TEST(GINO, TrainerCheckpointRebuildsTheModelByName)
+{
+  // The checkpoint files of the grid models (state.txt with the model's name,
+  // configuration and precision; model.pt) hold a GINO as well; load_model() rebuilds it.
+  torch::manual_seed(7);
+  torch::set_num_threads(1);
+  PrecisionPolicy mixed;
+  mixed.spectral_precision = SpectralPrecision::mixed;
+  mixed.stabilizer         = Stabilizer::tanh;
+  auto           model     = std::make_shared<GINOImpl>(small_options(3), mixed);
+  const TempPath directory("checkpoint");
+  Trainer(model, TrainerOptions{}, "").save_checkpoint(directory.path);
+  const LoadedModel loaded = load_model(directory.path);
+  std::filesystem::remove_all(directory.path);
+  ASSERT_EQ(loaded.model->model_name(), "gino");
+  EXPECT_EQ(loaded.model->config_text(), model->config_text());
+  EXPECT_EQ(loaded.model->precision().spectral_precision, SpectralPrecision::mixed);
+  const auto rebuilt = std::dynamic_pointer_cast<GINOImpl>(loaded.model);
+  ASSERT_TRUE(rebuilt);
+  const auto         input = synthetic_car(90, 8).gino_input();
+  torch::NoGradGuard no_grad;
+  model->eval();
+  EXPECT_TRUE(torch::equal(rebuilt->forward(input), model->forward(input)));
 }
 
 TEST(GINO, ReducedPrecisionStaysCloseToFullAndFloat16IsRefusedOnCpu)
