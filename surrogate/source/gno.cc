@@ -175,30 +175,35 @@ namespace mpno
     const torch::Tensor counts = splits.slice(0, 1) - splits.slice(0, 0, splits.size(0) - 1);
 
     // The first kernel layer W [e(y), e(x), f(y)] + b = W_y [e(y), f(y)] + W_x e(x) + b:
-    // each part once per point, then gathered to the pairs (y_j by index, x_i repeated
-    // over its row).
-    const auto    dtype = precision_ ? precision_->activation_dtype(device) : torch::kFloat;
-    torch::Tensor ey = y.to(device, torch::kFloat), ex = x.to(torch::kFloat);
-    if (pos_embedding)
-      {
-        ey = pos_embedding->forward(ey);
-        ex = pos_embedding->forward(ex);
-      }
-    const int64_t p      = ey.size(1);
-    const auto    first  = channel_mlp->fcs[0]->as<torch::nn::Linear>();
-    const auto    w      = first->weight.to(dtype);
-    torch::Tensor y_part = torch::nn::functional::linear(ey.to(dtype), w.narrow(1, 0, p), first->bias.to(dtype));
-    torch::Tensor f;
+    // each part once per point that has a pair (a latent grid is mostly far from a
+    // surface), then gathered to the pairs: y_j by index, x_i repeated over its row.
+    const auto dtype = precision_ ? precision_->activation_dtype(device) : torch::kFloat;
+    const auto first = channel_mlp->fcs[0]->as<torch::nn::Linear>();
+    const auto w     = first->weight.to(dtype);
+    const auto embed = [&](const torch::Tensor &points) {
+      const torch::Tensor p = points.to(device, torch::kFloat);
+      return pos_embedding ? pos_embedding->forward(p) : p;
+    };
+    const auto [used_y, pair_y, unused_counts] = at::_unique2(index, /*sorted=*/true, /*return_inverse=*/true);
+    const torch::Tensor ey                     = embed(y.index_select(0, used_y.to(y.device())));
+    const int64_t       p                      = ey.size(1);
+    torch::Tensor       y_part = torch::nn::functional::linear(ey.to(dtype), w.narrow(1, 0, p), first->bias.to(dtype));
+    torch::Tensor       f_pairs;
     if (uses_f)
-      f = f_y.to(device, torch::kFloat);
-    if (options_.transform_type == "nonlinear")
-      y_part = y_part + torch::nn::functional::linear(f.to(dtype), w.narrow(1, 2 * p, options_.in_channels));
-    const torch::Tensor x_part = torch::nn::functional::linear(ex.to(dtype), w.narrow(1, p, p));
-    const torch::Tensor hidden =
-      y_part.index_select(0, index) + torch::repeat_interleave(x_part, counts, 0, index.size(0));
+      {
+        const torch::Tensor f_used = f_y.to(device, torch::kFloat).index_select(0, used_y);
+        if (options_.transform_type == "nonlinear")
+          y_part = y_part + torch::nn::functional::linear(f_used.to(dtype), w.narrow(1, 2 * p, options_.in_channels));
+        f_pairs = f_used.index_select(0, pair_y);
+      }
+    const torch::Tensor with_pairs = (counts > 0).nonzero().squeeze(1);
+    const torch::Tensor x_part =
+      torch::nn::functional::linear(embed(x.index_select(0, with_pairs.to(x.device()))).to(dtype), w.narrow(1, p, p));
+    const torch::Tensor hidden = y_part.index_select(0, pair_y) +
+                                 torch::repeat_interleave(x_part, counts.index_select(0, with_pairs), 0, index.size(0));
     torch::Tensor integrand = channel_mlp->forward_after_first(hidden).to(torch::kFloat);
     if (uses_f)
-      integrand = integrand * f.index_select(0, index);
+      integrand = integrand * f_pairs;
     return segment_reduce(integrand, splits, options_.reduction);
   }
 } // namespace mpno
