@@ -5,6 +5,7 @@
 //                  --device cpu|cuda] [--model fno|tfno --factorization tucker|cp|tt
 //                  --rank 0.05 --implementation factorized|reconstructed]
 //                 [--model sfno --sht-grid equiangular|legendre-gauss]
+//                 [--model gino --points N --radius R]
 //
 // Each precision in the comma-separated list runs in its own child process, so that
 // each reports its own peak resident set size; each prints one JSON line with the
@@ -25,10 +26,16 @@
 // --model sfno trains an SFNO on an N x 2N latitude-longitude grid (N = --grid; the
 // equiangular grid by default) with n_modes (M, 2M) (M = --modes: degrees l < M, the
 // triangular truncation); the JSON line names the sht_grid, nlat and nlon.
+//
+// --model gino trains a 3D GINO on --batch synthetic cars of about --points vertices
+// each (bench_gino.h) with a G^3 latent grid (G = --grid, a power of two for half on
+// CUDA), modes M^3, GNO radius --radius (default 1.75 grid spacings); the JSON line adds
+// the per-geometry inference time with and without the neighbour search.
 #include <mpno/surrogate/fno.h>
 #include <mpno/surrogate/losses.h>
 #include <mpno/surrogate/sfno.h>
 
+#include "bench_gino.h"
 #include "bench_options.h"
 
 #include <torch/cuda.h>
@@ -51,7 +58,8 @@ namespace
   struct Config
   {
     int64_t     grid = 64, hidden = 64, modes = 16, layers = 4, batch = 8, in_channels = 1;
-    int64_t     steps = 10, warmup = 2, threads = 1;
+    int64_t     steps = 10, warmup = 2, threads = 1, points = 3000;
+    double      radius         = 0.;
     std::string precisions     = "full,mixed";
     std::string autocast       = "preset";
     std::string stabilizer     = "preset";
@@ -75,7 +83,8 @@ namespace
                                                                {"--in-channels", &Config::in_channels},
                                                                {"--steps", &Config::steps},
                                                                {"--warmup", &Config::warmup},
-                                                               {"--threads", &Config::threads}};
+                                                               {"--threads", &Config::threads},
+                                                               {"--points", &Config::points}};
     for (int i = 1; i < argc; ++i)
       {
         const std::string key = argv[i];
@@ -84,10 +93,11 @@ namespace
             std::cout << "usage: bench_training [--grid N] [--precision full,mixed,half] [--hidden C] [--modes M]\n"
                          "                      [--layers L] [--batch B] [--in-channels C] [--steps S] [--warmup W]\n"
                          "                      [--threads T] [--autocast on|off] [--stabilizer none|tanh]\n"
-                         "                      [--device cpu|cuda] [--model fno|tfno|sfno]\n"
+                         "                      [--device cpu|cuda] [--model fno|tfno|sfno|gino]\n"
                          "                      [--factorization tucker|cp|tt] [--rank R]\n"
                          "                      [--implementation factorized|reconstructed]\n"
-                         "                      [--sht-grid equiangular|legendre-gauss] (sfno)\n";
+                         "                      [--sht-grid equiangular|legendre-gauss] (sfno)\n"
+                         "                      [--points N] [--radius R] (gino)\n";
             std::exit(0);
           }
         if (i + 1 >= argc)
@@ -107,8 +117,8 @@ namespace
           c.device = bench::parse_device(value);
         else if (key == "--model")
           {
-            if (value != "fno" && value != "tfno" && value != "sfno")
-              throw std::invalid_argument("--model must be fno, tfno or sfno, got '" + value + "'");
+            if (value != "fno" && value != "tfno" && value != "sfno" && value != "gino")
+              throw std::invalid_argument("--model must be fno, tfno, sfno or gino, got '" + value + "'");
             c.model = value;
           }
         else if (key == "--factorization")
@@ -119,6 +129,13 @@ namespace
           {
             mpno::parse_sphere_grid(value); // names a bad value
             c.sht_grid = value;
+          }
+        else if (key == "--radius")
+          {
+            const auto radius = mpno::io::parse_double(value);
+            if (!radius || !(*radius > 0))
+              throw std::invalid_argument("--radius expects a number > 0, got '" + value + "'");
+            c.radius = *radius;
           }
         else if (key == "--rank")
           {
@@ -155,7 +172,24 @@ namespace
     torch::manual_seed(0);
     const auto          precision = preset(precision_name, c);
     const torch::Device device(c.device == "cuda" ? torch::kCUDA : torch::kCPU);
-    const bool          sphere = c.model == "sfno";
+    if (c.model == "gino")
+      {
+        precision.check_supported(device, {c.grid, c.grid, c.grid});
+        bench::GINOBenchConfig g;
+        g.grid = c.grid, g.points = c.points, g.batch = c.batch, g.hidden = c.hidden, g.modes = c.modes;
+        g.layers = c.layers, g.steps = c.steps, g.warmup = c.warmup, g.radius = c.radius, g.device = device;
+        const std::string fields = bench::run_gino_benchmark(g, precision);
+        rusage            usage{};
+        getrusage(RUSAGE_SELF, &usage);
+        std::cout << "{\"benchmark\": \"bench_training\", \"model\": \"gino\", " << fields << ", \"device\": \""
+                  << device.str() << "\", \"precision\": \"" << precision_name << "\", \"policy\": \""
+                  << precision.describe(device) << "\", \"hidden\": " << c.hidden << ", \"modes\": " << c.modes
+                  << ", \"layers\": " << c.layers << ", \"batch\": " << c.batch << ", \"threads\": " << c.threads
+                  << ", \"steps\": " << c.steps << ", \"peak_rss_mb\": " << static_cast<double>(usage.ru_maxrss) / 1024.
+                  << ", \"peak_memory\": \"host RSS\"}" << std::endl;
+        return;
+      }
+    const bool sphere = c.model == "sfno";
     // The SFNO's grid: nlat = N, nlon = 2N; only the longitude axis is Fourier transformed.
     const int64_t nlat = c.grid, nlon = sphere ? 2 * c.grid : c.grid;
     precision.check_supported(device, sphere ? std::vector<int64_t>{nlon} : std::vector<int64_t>{nlat, nlon});

@@ -24,24 +24,7 @@ namespace mpno
     c10::impl::GenericDict
     read_dict(const std::string &path)
     {
-      if (!std::filesystem::is_regular_file(path))
-        throw std::runtime_error(where(path) + ": no such file");
-      std::ifstream file(path, std::ios::binary);
-      if (!file)
-        throw std::runtime_error(where(path) + ": cannot open the file for reading");
-      const std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-
-      c10::IValue content;
-      try
-        {
-          content = torch::pickle_load(bytes);
-        }
-      catch (const c10::Error &error)
-        {
-          throw std::runtime_error(
-            where(path) + ": expected a torch.save file (zip archive " +
-            "holding a pickled dict), but it could not be read: " + error.what_without_backtrace());
-        }
+      const c10::IValue content = load_torch_file(path, "load_pt_dataset");
       if (!content.isGenericDict())
         throw std::runtime_error(where(path) + ": expected a dict of tensors, found " + content.tagKind());
       return content.toGenericDict();
@@ -83,6 +66,27 @@ namespace mpno
       return t.dim() == spatial_dim + 1 ? t.unsqueeze(1) : t;
     }
   } // namespace
+
+  c10::IValue
+  load_torch_file(const std::string &path, const std::string &caller)
+  {
+    const std::string context = caller + ": '" + path + "'";
+    if (!std::filesystem::is_regular_file(path))
+      throw std::runtime_error(context + ": no such file");
+    std::ifstream file(path, std::ios::binary);
+    if (!file)
+      throw std::runtime_error(context + ": cannot open the file for reading");
+    const std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    try
+      {
+        return torch::pickle_load(bytes);
+      }
+    catch (const c10::Error &error)
+      {
+        throw std::runtime_error(context + ": expected a torch.save file (zip archive holding a pickle), but it " +
+                                 "could not be read: " + error.what_without_backtrace());
+      }
+  }
 
   std::vector<int64_t>
   TensorDataset::grid_shape() const

@@ -1,5 +1,6 @@
 // make_neural_operator(): the models a checkpoint names, rebuilt from their configuration text.
 #include <mpno/surrogate/fno.h>
+#include <mpno/surrogate/gino.h>
 #include <mpno/surrogate/neural_operator.h>
 #include <mpno/surrogate/sfno.h>
 
@@ -19,6 +20,8 @@ namespace mpno
       }
     if (model_name == "sfno")
       return std::make_shared<SFNOImpl>(SFNOOptions::from_text(config_text), precision);
-    throw std::invalid_argument("Unknown model '" + model_name + "'; known models: fno, tfno, sfno");
+    if (model_name == "gino")
+      return std::make_shared<GINOImpl>(GINOOptions::from_text(config_text), precision);
+    throw std::invalid_argument("Unknown model '" + model_name + "'; known models: fno, tfno, sfno, gino");
   }
 } // namespace mpno

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <ATen/core/ivalue.h>
 #include <torch/types.h>
 
 #include <string>
@@ -28,6 +29,15 @@ namespace mpno
     TensorDataset
     head(int64_t n) const;
   };
+
+  /**
+   * The unpickled content of a file written by Python's torch.save or torch::pickle_save
+   * (torch::pickle_load on its bytes).
+   * @throws std::runtime_error starting "CALLER: 'path'" if the file is missing,
+   *   unreadable or not such a file.
+   */
+  c10::IValue
+  load_torch_file(const std::string &path, const std::string &caller);
 
   /**
    * Load a dataset from a file written by Python's torch.save: a dict of tensors

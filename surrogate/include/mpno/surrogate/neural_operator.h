@@ -37,7 +37,7 @@ namespace mpno
   };
 
   /**
-   * Build a model by name ("fno", "tfno", "sfno") from its config_text().
+   * Build a model by name ("fno", "tfno", "sfno", "gino") from its config_text().
    * @throws std::invalid_argument naming an unknown model or a bad configuration entry.
    */
   std::shared_ptr<NeuralOperator>
