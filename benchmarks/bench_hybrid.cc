@@ -19,6 +19,7 @@
 // AMG and their composition (such a surrogate only).
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/parameter_handler.h>
+#include <deal.II/lac/solver_control.h>
 #include <deal.II/lac/vector.h>
 
 #include <mpno/coupling/linear_solve.h>
@@ -130,7 +131,7 @@ namespace
       }
     if (options.parameter_file.empty())
       throw std::invalid_argument("usage: bench_hybrid FILE.prm [--cells 64,128,256] [--instances N] "
-                                  "[--strategies LIST] [--csv FILE]");
+                                  "[--strategies LIST] [--csv FILE] [--reduction]");
     return options;
   }
 
@@ -311,8 +312,20 @@ namespace
                 std::vector<const dealii::Function<2> *> inputs;
                 for (unsigned int c = 0; c < problem->input_names().size(); ++c)
                   inputs.push_back(&problem->input_field(c));
-                const HybridSolveReport report = solver.solve(system, inputs, solution);
-                const double            total  = seconds_since(start);
+                HybridSolveReport report;
+                try
+                  {
+                    report = solver.solve(system, inputs, solution);
+                  }
+                catch (const dealii::SolverControl::NoConvergence &error)
+                  {
+                    throw std::runtime_error("strategy '" + name + "' on " + std::to_string(cells) +
+                                             " cells per side, instance " + std::to_string(i) + " (seed " +
+                                             std::to_string(seed) + "): no convergence, relative residual " +
+                                             std::to_string(error.last_residual) + " after " +
+                                             std::to_string(error.last_step) + " iterations");
+                  }
+                const double total = seconds_since(start);
                 if (i < 0)
                   continue;
 
@@ -335,7 +348,7 @@ namespace
                     ++t.certified;
                     t.max_certified_error    = std::max(t.max_certified_error, energy_error);
                     t.max_certified_l2_error = std::max(t.max_certified_l2_error, l2_error);
-                    t.max_bound              = std::max(t.max_bound, r.error_estimate);
+                    t.max_bound              = std::max(t.max_bound, r.error_bound);
                   }
                 else
                   t.max_residual_uncertified = std::max(t.max_residual_uncertified, r.krylov.final_relative_residual);
@@ -344,9 +357,8 @@ namespace
                 csv << cells << ',' << n_dofs << ",\"" << name << "\"," << i << ',' << seed << ',' << assembly << ','
                     << amg << ',' << report.inference_seconds + report.transfer_seconds << ','
                     << report.solve_seconds - amg << ',' << total << ',' << r.krylov.iterations << ','
-                    << r.strategy_iterations << ',' << r.certified << ',' << r.used_prediction << ','
-                    << r.error_estimate << ',' << energy_error << ',' << l2_error << ','
-                    << r.krylov.final_relative_residual << '\n';
+                    << r.strategy_iterations << ',' << r.certified << ',' << r.used_prediction << ',' << r.error_bound
+                    << ',' << energy_error << ',' << l2_error << ',' << r.krylov.final_relative_residual << '\n';
               }
           }
 

@@ -229,7 +229,9 @@ namespace mpno
   LinearSystem
   DarcySolver::linear_system() const
   {
-    LinearSystem system{&system_matrix, &system_rhs, &constraints, amg_is_current ? &amg : nullptr};
+    // No pointer to the current AMG: a copy of the system that outlives the next assembly
+    // must not keep the old hierarchy; amg_on_demand() caches it.
+    LinearSystem system{&system_matrix, &system_rhs, &constraints, nullptr};
     system.make_preconditioner = [this]() -> const TrilinosWrappers::PreconditionBase & { return amg_on_demand(); };
     return system;
   }

@@ -48,8 +48,9 @@ namespace mpno
   }
 
   std::pair<double, double>
-  estimate_preconditioned_spectrum(const LinearSystem &system, const unsigned int n_iterations)
+  estimate_preconditioned_spectrum(const LinearSystem &system, const unsigned int max_iterations)
   {
+    AssertThrow(system.rhs != nullptr, ExcMessage("estimate_preconditioned_spectrum: the LinearSystem has no rhs"));
     Vector<double> y(system.rhs->size()), x(system.rhs->size());
     check(system, x, "estimate_preconditioned_spectrum");
     std::mt19937                           generator(17);
@@ -57,17 +58,26 @@ namespace mpno
     for (double &v : y)
       v = uniform(generator);
     system.constraints->set_zero(y);
-    // Stop after n_iterations whatever the residual: SolverControl then throws
-    // NoConvergence, after the eigenvalue signal has fired.
-    SolverControl             control(n_iterations, 0., false, false);
+    // Tolerance 0: CG runs until the smallest Ritz value stagnates (the slot stops it by
+    // throwing) or max_iterations are spent (NoConvergence, after the last estimate).
+    struct Stagnated
+    {
+    };
+    SolverControl             control(max_iterations, 0., false, false);
     SolverCG<Vector<double>>  cg(control);
     std::pair<double, double> extremes(0., 0.);
+    unsigned int              steady = 0;
     cg.connect_eigenvalues_slot(
       [&](const std::vector<double> &eigenvalues) {
-        if (!eigenvalues.empty())
-          extremes = {eigenvalues.front(), eigenvalues.back()};
+        if (eigenvalues.empty())
+          return;
+        const double previous = extremes.first;
+        extremes              = {eigenvalues.front(), eigenvalues.back()};
+        steady                = std::abs(extremes.first - previous) <= 1e-4 * extremes.first ? steady + 1 : 0;
+        if (steady >= 5)
+          throw Stagnated();
       },
-      /*every_iteration=*/false);
+      /*every_iteration=*/true);
     try
       {
         cg.solve(*system.matrix, x, y, system.get_preconditioner());
@@ -75,8 +85,11 @@ namespace mpno
     catch (const SolverControl::NoConvergence &)
       {
       }
+    catch (const Stagnated &)
+      {
+      }
     AssertThrow(extremes.first > 0,
-                ExcMessage("estimate_preconditioned_spectrum: no positive eigenvalue estimate (is A B SPD?)"));
+                ExcMessage("estimate_preconditioned_spectrum: no positive eigenvalue estimate (is B A SPD?)"));
     return extremes;
   }
 

@@ -177,7 +177,7 @@ namespace mpno
   LinearSystem
   SphereSolver::linear_system() const
   {
-    LinearSystem system{&system_matrix, &system_rhs, &constraints, amg_is_current ? &amg : nullptr};
+    LinearSystem system{&system_matrix, &system_rhs, &constraints, nullptr};
     system.make_preconditioner = [this]() -> const TrilinosWrappers::PreconditionBase & {
       if (!amg_is_current)
         {

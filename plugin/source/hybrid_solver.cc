@@ -38,9 +38,8 @@ namespace mpno
     std::shared_ptr<const SurrogateModel>      model;
     std::optional<GridTransfer<dim>>           transfer;
     dealii::Vector<double>                     prediction;
-    /** P^T m: the lumped mass (integrals of the basis functions) restricted to the grid,
-     *  the weights that turn a restricted residual into a density (surrogate action). */
-    std::vector<double> grid_mass;
+    /** The lumped mass: the integrals of the basis functions (surrogate action). */
+    dealii::Vector<double> lumped_mass;
 
     /** The SurrogateAction of @p system for the instance of @p input_fields: the residual's
      *  density on the grid, scaled to the size of the training inputs, replaces the last
@@ -73,12 +72,18 @@ namespace mpno
     std::vector<float> input(k * points);
     for (unsigned int c = 0; c + 1 < k; ++c)
       transfer->function_to_grid(*input_fields[c], dealii::ArrayView<float>(input.data() + c * points, points));
+    // P^T m with the constrained entries of m zeroed, as they are in every residual: the
+    // weights that turn a restricted residual into a density.
+    dealii::Vector<double> mass = lumped_mass;
+    system.constraints->set_zero(mass);
+    std::vector<double> grid_mass(points);
+    transfer->grid_to_fe_transpose(mass, dealii::make_array_view(grid_mass));
     report.transfer_seconds += seconds_since(start);
     const double training_rms = model->input_rms(k - 1);
     const double target       = std::isfinite(training_rms) && training_rms > 0 ? training_rms : 1.;
 
-    return [this, &system, &report, input, k, points, target](const dealii::Vector<double> &residual,
-                                                              dealii::Vector<double>       &correction) mutable {
+    return [this, &system, &report, input, grid_mass, k, points, target](const dealii::Vector<double> &residual,
+                                                                         dealii::Vector<double> &correction) mutable {
       auto                start = std::chrono::steady_clock::now();
       std::vector<double> density(points);
       transfer->grid_to_fe_transpose(residual, dealii::make_array_view(density));
@@ -212,8 +217,7 @@ namespace mpno
                                                   dealii::QGauss<dim>(dof_handler.get_fe().degree + 1),
                                                   dealii::Functions::ConstantFunction<dim>(1.),
                                                   lumped_mass);
-      impl->grid_mass.assign(impl->transfer->n_grid_points(), 0.);
-      impl->transfer->grid_to_fe_transpose(lumped_mass, dealii::make_array_view(impl->grid_mass));
+      impl->lumped_mass = std::move(lumped_mass);
     }
     if (!(impl->strategy->uses_prediction() || impl->strategy->uses_surrogate_action()) || impl->model)
       return;
@@ -297,6 +301,15 @@ namespace mpno
     impl->prediction.reinit(0);
     if (impl->strategy->uses_prediction())
       predict(input_fields, impl->prediction, &report);
+    // The action refers to this call's system and report: cleared on every exit.
+    struct ClearAction
+    {
+      HybridStrategy::Interface &strategy;
+      ~ClearAction()
+      {
+        strategy.set_surrogate_action({});
+      }
+    } clear_action{*impl->strategy};
     if (impl->strategy->uses_surrogate_action())
       impl->strategy->set_surrogate_action(impl->surrogate_action(system, input_fields, report));
     const double surrogate_seconds_before = report.inference_seconds + report.transfer_seconds;
@@ -308,7 +321,6 @@ namespace mpno
     // The surrogate's applications inside the solve are counted as inference/transfer.
     report.solve_seconds =
       seconds_since(start) - (report.inference_seconds + report.transfer_seconds - surrogate_seconds_before);
-    impl->strategy->set_surrogate_action({});
     return report;
   }
 

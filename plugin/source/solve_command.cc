@@ -190,8 +190,8 @@ namespace mpno
                 certified_error = energy_norm_of(system, error) / energy_norm_of(system, reference);
                 ++h.certified;
                 h.max_error_bound            = std::isnan(h.max_error_bound) ?
-                                                 report.result.error_estimate :
-                                                 std::max(h.max_error_bound, report.result.error_estimate);
+                                                 report.result.error_bound :
+                                                 std::max(h.max_error_bound, report.result.error_bound);
                 h.max_certified_energy_error = std::isnan(h.max_certified_energy_error) ?
                                                  certified_error :
                                                  std::max(h.max_certified_energy_error, certified_error);
@@ -235,7 +235,7 @@ namespace mpno
                 << baseline.total_seconds() << ',' << report.inference_seconds << ',' << report.transfer_seconds << ','
                 << report.solve_seconds << ',' << report.total_seconds() << ',' << relative_error << ',' << raw_residual
                 << ',' << smooth_residual << ',' << rough_residual << ',' << (report.result.certified ? 1 : 0) << ','
-                << report.result.error_estimate << ',' << certified_error << ',' << report.result.strategy_iterations
+                << report.result.error_bound << ',' << certified_error << ',' << report.result.strategy_iterations
                 << '\n';
             if (!report.result.fallback_reason.empty())
               log << "Instance " << i << ": prediction not used: " << report.result.fallback_reason << std::endl;

@@ -3,6 +3,7 @@
 #include <mpno/coupling/darcy.h>
 #include <mpno/coupling/linear_solve.h>
 
+#include <deal.II/lac/lapack_full_matrix.h>
 #include <deal.II/lac/solver_control.h>
 
 #include <gtest/gtest.h>
@@ -102,5 +103,54 @@ TEST(SolveCG, SizeMismatchNamesBothSizes)
     {
       EXPECT_NE(std::string(error.what()).find("the vector has 3 entries, the right-hand side 289"), std::string::npos)
         << error.what();
+    }
+}
+
+TEST(LinearSolve, LanczosMinimumIsWithinTheMargin)
+{
+  // The Ritz estimates of the AMG-preconditioned Laplacian's extreme eigenvalues against
+  // the dense eigenvalues of B A on the unconstrained DoFs (Q1 and Q2, 12^2 cells): the
+  // smallest Ritz value is an upper estimate within the margin 1.1 that Problem darcy's
+  // certificate assumes, the largest a lower estimate.
+  for (const unsigned int degree : {1u, 2u})
+    {
+      mpno::DarcyParameters parameters;
+      parameters.n_cells_per_side = 12;
+      parameters.fe_degree        = degree;
+      mpno::DarcySolver solver(parameters);
+      solver.assemble_system(dealii::Functions::ConstantFunction<2>(1.));
+      const mpno::LinearSystem system                       = solver.linear_system();
+      const auto [lambda_min_estimate, lambda_max_estimate] = mpno::estimate_preconditioned_spectrum(system);
+
+      std::vector<unsigned int> free;
+      for (unsigned int i = 0; i < system.rhs->size(); ++i)
+        if (!system.constraints->is_constrained(i))
+          free.push_back(i);
+      const unsigned int               n = free.size();
+      dealii::LAPACKFullMatrix<double> BA(n, n);
+      dealii::Vector<double>           e(system.rhs->size()), Ae(e.size()), BAe(e.size());
+      for (unsigned int j = 0; j < n; ++j)
+        {
+          e          = 0;
+          e(free[j]) = 1.;
+          system.matrix->vmult(Ae, e);
+          system.constraints->set_zero(Ae);
+          system.get_preconditioner().vmult(BAe, Ae);
+          for (unsigned int i = 0; i < n; ++i)
+            BA(i, j) = BAe(free[i]);
+        }
+      BA.compute_eigenvalues();
+      double lambda_min = std::numeric_limits<double>::max(), lambda_max = 0.;
+      for (unsigned int i = 0; i < n; ++i)
+        {
+          const double lambda = BA.eigenvalue(i).real();
+          EXPECT_NEAR(BA.eigenvalue(i).imag(), 0., 1e-8 * std::abs(lambda)) << "B A similar to an SPD matrix";
+          lambda_min = std::min(lambda_min, lambda);
+          lambda_max = std::max(lambda_max, lambda);
+        }
+      EXPECT_GE(lambda_min_estimate, lambda_min * (1. - 1e-8)) << "degree " << degree;
+      EXPECT_LE(lambda_min_estimate, 1.1 * lambda_min) << "degree " << degree;
+      EXPECT_LE(lambda_max_estimate, lambda_max * (1. + 1e-8)) << "degree " << degree;
+      EXPECT_GE(lambda_max_estimate, 0.9 * lambda_max) << "degree " << degree;
     }
 }

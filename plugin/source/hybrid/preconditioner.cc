@@ -11,6 +11,7 @@
 
 #include "common.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -166,7 +167,7 @@ namespace mpno
             try
               {
                 fcg.solve(*system.matrix, solution, *system.rhs, preconditioner);
-                result.used_prediction = true;
+                result.used_prediction = true; // here: the surrogate's corrections
               }
             catch (const dealii::SolverControl::NoConvergence &)
               {
@@ -178,13 +179,17 @@ namespace mpno
             catch (const NonFiniteCorrection &error)
               {
                 result.fallback_reason = std::string(error.what()) + "; the classical solve continued";
-                solution               = 0;
               }
             result.strategy_iterations = control.last_step();
           }
-        // The true residual decides; CG with the problem's preconditioner continues from a
-        // finite iterate if it is not met (0 iterations when FCG converged).
-        result.krylov = solve_cg(system, solution, settings);
+        // The true residual decides; CG with the problem's preconditioner continues from the
+        // last iterate (zero if its residual exceeds ||b||) if it is not met (0 iterations
+        // when flexible CG converged), with what is left of the iteration budget.
+        if (!result.fallback_reason.empty() && !(system.relative_residual(solution) <= 1.))
+          solution = 0;
+        KrylovSettings rest = settings;
+        rest.max_iterations -= std::min(rest.max_iterations, result.strategy_iterations);
+        result.krylov = solve_cg(system, solution, rest);
         result.krylov.iterations += result.strategy_iterations;
         return result;
       }

@@ -26,8 +26,9 @@ namespace mpno
      * B_0 needs no setup per instance, unlike the instance's AMG. CG with B_0 from the
      * prediction computes r^T B_0 r in every step, so each step costs one product with A and
      * one V-cycle; an accepted answer's eta is recomputed from its true residual.
-     * Without a reference preconditioner the instance's preconditioner B serves with C = 1:
-     * sqrt(r^T B r) is then an estimate (exact up to the spectral bounds of B A), not a bound.
+     * The bound needs B_0 symmetric positive definite and C valid (for Darcy: lambda_min
+     * estimated by Lanczos within the margin of plugin/source/problem/darcy.cc). A problem
+     * without a reference preconditioner gets no certificate: the classical solve runs.
      */
     class Replace : public Interface
     {
@@ -94,24 +95,33 @@ namespace mpno
               }
           }
         system.constraints->distribute(solution);
-        if (system.rhs->l2_norm() == 0)
+        const double initial_residual = system.relative_residual(solution);
+        // A rejected prediction falls back to the classical solve (from zero).
+        if (system.rhs->l2_norm() > 0 && result.fallback_reason.empty())
           {
-            result.krylov = solve_cg(system, solution, settings);
-            return result;
+            if (system.reference_preconditioner == nullptr || !(system.reference_bound > 0))
+              result.fallback_reason = "the problem provides no reference preconditioner with its bound "
+                                       "(LinearSystem::reference_preconditioner), so no error bound: the "
+                                       "classical solve continued";
+            else
+              certify(system, solution, result);
           }
-
-        certify(system, solution, result);
         if (result.certified)
           {
-            result.krylov.initial_relative_residual = result.krylov.final_relative_residual =
-              system.relative_residual(solution);
+            result.krylov.initial_relative_residual = initial_residual;
+            result.krylov.final_relative_residual   = system.relative_residual(solution);
             return result;
           }
         if (result.fallback_reason.empty())
-          result.fallback_reason = "the error bound " + std::to_string(result.error_estimate) + " is above " +
+          result.fallback_reason = "the error bound " + std::to_string(result.error_bound) + " is above " +
                                    std::to_string(tolerance) + " after " + std::to_string(result.strategy_iterations) +
                                    " certificate iterations; the classical solve continued";
-        result.krylov = solve_cg(system, solution, settings);
+        // The certificate steps count against the iteration budget.
+        KrylovSettings rest = settings;
+        rest.max_iterations -= std::min(rest.max_iterations, result.strategy_iterations);
+        result.krylov                           = solve_cg(system, solution, rest);
+        result.krylov.initial_relative_residual = initial_residual;
+        result.krylov.iterations += result.strategy_iterations;
         return result;
       }
 
@@ -125,46 +135,58 @@ namespace mpno
       static double
       relative_bound(const double C, const double rz, const double u_energy_squared)
       {
-        const double e = std::sqrt(C * std::max(0., rz));
+        const double e = std::sqrt(C * rz);
         const double u = std::sqrt(std::max(0., u_energy_squared));
         return u > e ? e / (u - e) : std::numeric_limits<double>::infinity();
       }
 
-      /** CG with B_0 from @p u until the bound passes (result.certified) or the
-       *  iterations are spent; u is the last iterate. */
+      /**
+       * CG with B_0 from @p u until the bound passes (result.certified) or the iterations
+       * are spent; @p u is the last iterate, always finite. A negative r^T B_0 r (B_0 not
+       * positive definite) stops with a reason and never certifies. The recurrences are
+       * written out (not deal.II's SolverCG) because the bound needs r^T B_0 r and u^T r of
+       * every iterate and must stop CG the moment it passes.
+       */
       void
       certify(const LinearSystem &system, dealii::Vector<double> &u, Result &result) const
       {
-        const bool   reference          = system.reference_preconditioner != nullptr && system.reference_bound > 0;
-        const auto  &B                  = reference ? *system.reference_preconditioner : system.get_preconditioner();
-        const double C                  = reference ? system.reference_bound : 1.;
+        const auto                   &B = *system.reference_preconditioner;
+        const double                  C = system.reference_bound;
         const dealii::Vector<double> &b = *system.rhs;
 
         dealii::Vector<double> r, z(u.size()), p(u.size()), q(u.size());
-        residual(system, u, r);
-        B.vmult(z, r);
-        system.constraints->set_zero(z);
-        double rz = r * z;
-        p         = z;
+        // r, z = B_0 r and p from the true residual of u.
+        const auto restart = [&]() {
+          residual(system, u, r);
+          B.vmult(z, r);
+          system.constraints->set_zero(z);
+          p = z;
+          return r * z;
+        };
+        const auto not_definite = [&](const double rz) {
+          if (rz >= -1e-12 * r.l2_norm() * z.l2_norm())
+            return false;
+          result.fallback_reason =
+            "the reference preconditioner is not positive definite (r^T B_0 r = " + std::to_string(rz) +
+            "); the classical solve continued";
+          return true;
+        };
+        double rz = restart();
         for (unsigned int k = 0;; ++k)
           {
             result.strategy_iterations = k;
-            result.error_estimate      = relative_bound(C, rz, u * b - u * r);
-            if (!std::isfinite(rz))
+            if (not_definite(rz))
+              return;
+            result.error_bound = relative_bound(C, std::max(0., rz), u * b - u * r);
+            if (result.error_bound <= tolerance)
               {
-                result.fallback_reason = "the certificate iteration produced non-finite values";
-                u                      = 0;
-                return;
-              }
-            if (result.error_estimate <= tolerance)
-              {
-                // Confirm with the true residual (the recursive one drifts in rounding).
-                dealii::Vector<double> true_r;
-                residual(system, u, true_r);
-                dealii::Vector<double> true_z(u.size());
-                B.vmult(true_z, true_r);
-                result.error_estimate = relative_bound(C, true_r * true_z, u * b - u * true_r);
-                if (result.error_estimate <= tolerance)
+                // Confirm with the true residual (the recursive one drifts in rounding);
+                // a failed confirmation restarts CG from it.
+                rz = restart();
+                if (not_definite(rz))
+                  return;
+                result.error_bound = relative_bound(C, std::max(0., rz), u * b - u * r);
+                if (result.error_bound <= tolerance)
                   {
                     result.certified = true;
                     return;
@@ -174,7 +196,14 @@ namespace mpno
               return;
             system.matrix->vmult(q, p);
             system.constraints->set_zero(q);
-            const double alpha = rz / (p * q);
+            const double pq    = p * q;
+            const double alpha = rz / pq;
+            if (!(pq > 0) || !std::isfinite(alpha))
+              {
+                result.fallback_reason = "the certificate iteration broke down (p^T A p = " + std::to_string(pq) +
+                                         "); the classical solve continued";
+                return;
+              }
             u.add(alpha, p);
             r.add(-alpha, q);
             B.vmult(z, r);

@@ -140,9 +140,9 @@ namespace mpno
     DarcySolveResult
     solve();
 
-    /// The assembled system, for solve_cg() and the hybrid strategies; its AMG is the
-    /// current one, or is built on first use (make_preconditioner) when setup_amg() is
-    /// outstanding, its time then in last_amg_setup_seconds.
+    /// The assembled system, for solve_cg() and the hybrid strategies, valid until the
+    /// next assemble_system(); its AMG (make_preconditioner) is the current one, built on
+    /// first use when setup_amg() is outstanding (its time then in last_amg_setup_seconds).
     LinearSystem
     linear_system() const;
 

@@ -34,9 +34,11 @@ namespace mpno
      * Optional: a preconditioner B_0 built once for every instance on this mesh (e.g. the
      * AMG of the coefficient-1 operator A_0) and a constant C such that
      * e^T A e <= C r^T B_0 r for every vector e with zero constrained entries and r = A e
-     * (e.g. C = 1 / (a_min lambda_min(B_0 A_0)) when A >= a_min A_0). Then
-     * sqrt(C r^T B_0 r) bounds the energy-norm error of any u with residual r = b - A u
-     * without building the instance's preconditioner (strategy `replace`).
+     * (e.g. C = 1 / (a_min lambda_min(B_0 A_0)) when A >= a_min A_0, B_0 symmetric
+     * positive definite). Then sqrt(C r^T B_0 r) bounds the energy-norm error of any u
+     * with residual r = b - A u without building the instance's preconditioner (strategy
+     * `replace`); with lambda_min estimated (estimate_preconditioned_spectrum()) it is a
+     * bound as far as the estimate, within the margin the problem adds, is.
      */
     const dealii::TrilinosWrappers::PreconditionBase *reference_preconditioner = nullptr;
     double                                            reference_bound          = 0;
@@ -54,14 +56,16 @@ namespace mpno
 
   /**
    * Estimates of the extreme eigenvalues of B A (B the preconditioner of @p system) from
-   * the Lanczos tridiagonal matrix of @p n_iterations preconditioned CG steps on A x = y,
-   * y a seeded random vector with zero constrained entries (deal.II's
-   * SolverCG::connect_eigenvalues_slot). Ritz values lie inside the spectrum: the first
-   * is an upper estimate of lambda_min, the second a lower estimate of lambda_max.
-   * @throws ExcMessage for a system without a preconditioner.
+   * the Lanczos tridiagonal matrix of preconditioned CG on A x = y, y a seeded random
+   * vector with zero constrained entries (deal.II's SolverCG::connect_eigenvalues_slot),
+   * run until the smallest Ritz value changes by less than 1e-4 (relative) in 5
+   * consecutive steps, at most @p max_iterations steps. Ritz values lie inside the
+   * spectrum: the first is an upper estimate of lambda_min, the second a lower estimate of
+   * lambda_max. @throws ExcMessage for a system without a preconditioner or without a
+   * positive estimate.
    */
   std::pair<double, double>
-  estimate_preconditioned_spectrum(const LinearSystem &system, unsigned int n_iterations = 30);
+  estimate_preconditioned_spectrum(const LinearSystem &system, unsigned int max_iterations = 200);
 
   /** Settings of solve_cg(). */
   struct KrylovSettings

@@ -24,7 +24,8 @@ namespace mpno
       /** The Krylov solve (iterations, initial and final true relative residuals). */
       KrylovResult krylov;
       /** False when the prediction was not used: the strategy does not use it, or it was
-       *  rejected (non-finite, or a larger residual than the zero vector's). */
+       *  rejected (non-finite, or a larger residual than the zero vector's). Strategy
+       *  `preconditioner`: true when flexible CG with the surrogate's corrections converged. */
       bool used_prediction = false;
       /** Why the prediction was rejected or the strategy fell back to the classical
        *  solve; empty when used or not wanted. */
@@ -33,11 +34,14 @@ namespace mpno
        *  tolerance (strategy `replace`): its residual may then exceed the tolerance. */
       bool certified = false;
       /** The bound of the returned answer's relative energy-norm error ||u - u_h||_A /
-       *  ||u_h||_A (u_h the discrete solution) that certified it; NaN when not computed. */
-      double error_estimate = std::numeric_limits<double>::quiet_NaN();
+       *  ||u_h||_A (u_h the discrete solution) that certified it; for an answer not
+       *  certified, the bound of the last certificate iterate before the classical solve
+       *  took over; NaN when not computed. */
+      double error_bound = std::numeric_limits<double>::quiet_NaN();
       /** Iterations of the strategy's own method before the answer was certified or the
        *  classical solve took over (`replace`: CG steps with the reference
-       *  preconditioner; `preconditioner`: flexible CG steps, also in krylov.iterations). */
+       *  preconditioner; `preconditioner`: flexible CG steps); krylov.iterations includes
+       *  them. */
       unsigned int strategy_iterations = 0;
     };
 
@@ -46,7 +50,7 @@ namespace mpno
      * strategy must return a solution whose true relative residual meets the tolerance
      * of the KrylovSettings, or one whose relative energy-norm error a computed bound
      * certifies below the strategy's own error tolerance (Result::certified,
-     * Result::error_estimate), or throw (dealii::SolverControl::NoConvergence): a useless
+     * Result::error_bound), or throw (dealii::SolverControl::NoConvergence): a useless
      * or harmful prediction may cost iterations, never accuracy. Registered with
      * MPNO_REGISTER_HYBRID_STRATEGY; its static declare_parameters(prm) is called inside
      * `subsection Hybrid solver`.
