@@ -110,6 +110,7 @@ namespace mpno
           {
             result.krylov.initial_relative_residual = initial_residual;
             result.krylov.final_relative_residual   = system.relative_residual(solution);
+            result.krylov.iterations                = result.strategy_iterations;
             return result;
           }
         if (result.fallback_reason.empty())
