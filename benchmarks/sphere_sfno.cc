@@ -2,7 +2,7 @@
 // precision (issue 6's acceptance study, before the problem joins the Problem plugins).
 //
 //   sphere_sfno [--train 400] [--test 50] [--nlat 33] [--epochs 20] [--refinements 4]
-//               [--precision full,mixed] [--output DIR]
+//               [--precision full,mixed] [--seed 0] [--output DIR]
 //
 // Instances: -div_S(a grad_S u) + u = f on SphereSolver's mesh (Q1, `--refinements`), with
 // a = exp(g_a / 2) and f = g_f, g seeded random fields of degree 12 (alpha 2.5, tau 3, unit
@@ -11,6 +11,7 @@
 // spherical harmonics of degree <= 32 and synthesised on both grids. The SFNO (hidden 32,
 // 4 layers, n_modes (16, 32)) trains on the coarse grid and is tested there and zero-shot
 // on the fine one. Prints the relative L2 / H1 test errors and samples/s per precision.
+// --seed sets the model's initialisation and the shuffling (the data do not change).
 #include <deal.II/base/mpi.h>
 
 #include <mpno/coupling/lat_lon_grid.h>
@@ -58,7 +59,7 @@ namespace
 
   struct Options
   {
-    int64_t                  train = 400, test = 50, nlat = 33, epochs = 20, refinements = 4;
+    int64_t                  train = 400, test = 50, nlat = 33, epochs = 20, refinements = 4, seed = 0;
     std::vector<std::string> precisions{"full", "mixed"};
     std::string              output = "output/sphere_sfno";
   };
@@ -83,6 +84,8 @@ namespace
           options.epochs = bench::parse_integer(arg, value, 1);
         else if (arg == "--refinements")
           options.refinements = bench::parse_integer(arg, value, 1);
+        else if (arg == "--seed")
+          options.seed = bench::parse_integer(arg, value, 0);
         else if (arg == "--output")
           options.output = value;
         else if (arg == "--precision")
@@ -162,7 +165,7 @@ main(int argc, char **argv)
       const std::string fine_name   = std::to_string(2 * options.nlat - 1) + "x" + std::to_string(2 * nlon);
       for (const std::string &precision : options.precisions)
         {
-          torch::manual_seed(0);
+          torch::manual_seed(options.seed);
           SFNOOptions sfno;
           sfno.in_channels     = 2;
           sfno.out_channels    = 1;
@@ -180,6 +183,7 @@ main(int argc, char **argv)
           training.learning_rate = 5e-3;
           training.t_max         = options.epochs;
           training.training_loss = "l2";
+          training.seed          = options.seed;
           Trainer trainer(model, training, options.output + "/" + precision, &std::cout);
           trainer.set_normalizers(true, true);
           const auto history = trainer.train(train.coarse, {{coarse_name, test.coarse}, {fine_name, test.fine}});
