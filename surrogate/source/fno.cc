@@ -1,6 +1,8 @@
 #include <mpno/surrogate/fno.h>
 #include <mpno/surrogate/io_utils.h>
 
+#include "configuration_text.h"
+
 #include <torch/torch.h>
 
 #include <cmath>
@@ -122,20 +124,11 @@ namespace mpno
   FNOOptions
   FNOOptions::from_text(const std::string &text)
   {
-    FNOOptions            options;
-    std::set<std::string> seen;
-    std::istringstream    in(text);
-    std::string           line;
-    while (std::getline(in, line))
-      {
-        if (io::trim(line).empty())
-          continue;
-        const auto eq = line.find('=');
-        if (eq == std::string::npos)
-          throw std::invalid_argument("FNO configuration: expected 'key = value', got '" + line + "'");
-        const std::string key = io::trim(line.substr(0, eq)), value = io::trim(line.substr(eq + 1));
-        const auto        integer = [&] { return parse_number<int64_t>(key, value); };
-        const auto        real    = [&] { return parse_number<double>(key, value); };
+    FNOOptions                  options;
+    const std::set<std::string> seen =
+      io::read_configuration(text, "FNO", [&](const std::string &key, const std::string &value) {
+        const auto integer = [&] { return parse_number<int64_t>(key, value); };
+        const auto real    = [&] { return parse_number<double>(key, value); };
         if (key == "n_modes")
           {
             options.n_modes.clear();
@@ -178,11 +171,8 @@ namespace mpno
           options.implementation = value;
         else
           throw std::invalid_argument("FNO configuration: unknown key '" + key + "'");
-        seen.insert(key);
-      }
-    for (const char *key : {"n_modes", "in_channels", "out_channels", "hidden_channels", "n_layers"})
-      if (seen.count(key) == 0)
-        throw std::invalid_argument(std::string("FNO configuration: missing key '") + key + "'");
+      });
+    io::require_keys(seen, {"n_modes", "in_channels", "out_channels", "hidden_channels", "n_layers"}, "FNO");
     options.validate();
     return options;
   }

@@ -2,6 +2,8 @@
 #include <mpno/surrogate/gino.h>
 #include <mpno/surrogate/io_utils.h>
 
+#include "configuration_text.h"
+
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -130,19 +132,10 @@ namespace mpno
   GINOOptions
   GINOOptions::from_text(const std::string &text)
   {
-    GINOOptions           options;
-    std::set<std::string> seen;
-    std::istringstream    in(text);
-    std::string           line;
-    while (std::getline(in, line))
-      {
-        if (io::trim(line).empty())
-          continue;
-        const auto eq = line.find('=');
-        if (eq == std::string::npos)
-          throw std::invalid_argument("GINO configuration: expected 'key = value', got '" + line + "'");
-        const std::string key = io::trim(line.substr(0, eq)), value = io::trim(line.substr(eq + 1));
-        const auto        integer = [&](const std::string &v) {
+    GINOOptions                 options;
+    const std::set<std::string> seen =
+      io::read_configuration(text, "GINO", [&](const std::string &key, const std::string &value) {
+        const auto integer = [&](const std::string &v) {
           const auto number = io::parse_integer(v);
           if (!number)
             bad_value(key, value);
@@ -226,12 +219,11 @@ namespace mpno
           options.projection_channels = integer(value);
         else
           throw std::invalid_argument("GINO configuration: unknown key '" + key + "'");
-        seen.insert(key);
-      }
-    for (const char *key :
-         {"in_channels", "out_channels", "gno_coord_dim", "fno_n_modes", "fno_hidden_channels", "fno_n_layers"})
-      if (seen.count(key) == 0)
-        throw std::invalid_argument(std::string("GINO configuration: missing key '") + key + "'");
+      });
+    io::require_keys(
+      seen,
+      {"in_channels", "out_channels", "gno_coord_dim", "fno_n_modes", "fno_hidden_channels", "fno_n_layers"},
+      "GINO");
     options.validate();
     return options;
   }

@@ -2,6 +2,8 @@
 #include <mpno/surrogate/io_utils.h>
 #include <mpno/surrogate/sfno.h>
 
+#include "configuration_text.h"
+
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -77,19 +79,10 @@ namespace mpno
   SFNOOptions
   SFNOOptions::from_text(const std::string &text)
   {
-    SFNOOptions           options;
-    std::set<std::string> seen;
-    std::istringstream    in(text);
-    std::string           line;
-    while (std::getline(in, line))
-      {
-        if (io::trim(line).empty())
-          continue;
-        const auto eq = line.find('=');
-        if (eq == std::string::npos)
-          throw std::invalid_argument("SFNO configuration: expected 'key = value', got '" + line + "'");
-        const std::string key = io::trim(line.substr(0, eq)), value = io::trim(line.substr(eq + 1));
-        const auto        integer = [&](const std::string &v) {
+    SFNOOptions                 options;
+    const std::set<std::string> seen =
+      io::read_configuration(text, "SFNO", [&](const std::string &key, const std::string &value) {
+        const auto integer = [&](const std::string &v) {
           const auto number = io::parse_integer(v);
           if (!number)
             bad_value(key, value);
@@ -135,11 +128,8 @@ namespace mpno
           options.grid = value;
         else
           throw std::invalid_argument("SFNO configuration: unknown key '" + key + "'");
-        seen.insert(key);
-      }
-    for (const char *key : {"n_modes", "in_channels", "out_channels", "hidden_channels", "n_layers"})
-      if (seen.count(key) == 0)
-        throw std::invalid_argument(std::string("SFNO configuration: missing key '") + key + "'");
+      });
+    io::require_keys(seen, {"n_modes", "in_channels", "out_channels", "hidden_channels", "n_layers"}, "SFNO");
     options.validate();
     return options;
   }
