@@ -1,9 +1,11 @@
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/mpi.h>
+#include <deal.II/base/quadrature_lib.h>
 #include <deal.II/dofs/dof_tools.h>
 #include <deal.II/fe/fe.h>
 #include <deal.II/grid/reference_cell.h>
 #include <deal.II/numerics/vector_tools_evaluate.h>
+#include <deal.II/numerics/vector_tools_rhs.h>
 
 #include <mpno/coupling/grid_transfer.h>
 
@@ -244,6 +246,19 @@ namespace mpno
     std::vector<float> grid_values(n_grid_points());
     fe_to_grid_impl(fe_field, dealii::make_array_view(grid_values));
     return grid_values;
+  }
+
+  template <int dim>
+  dealii::Vector<double>
+  GridTransfer<dim>::basis_integrals() const
+  {
+    dealii::Vector<double> integrals(n_dofs);
+    dealii::VectorTools::create_right_hand_side(*mapping,
+                                                *dof_handler,
+                                                dealii::QGauss<dim>(dof_handler->get_fe().degree + 1),
+                                                dealii::Functions::ConstantFunction<dim>(1.),
+                                                integrals);
+    return integrals;
   }
 
   template class GridTransfer<2>;

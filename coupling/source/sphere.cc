@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -150,10 +151,13 @@ namespace mpno
     Vector<double>                       cell_rhs(n);
     std::vector<double>                  a(n_points), f(n_points);
     std::vector<types::global_dof_index> indices(n);
+    last_minimum_coefficient = std::numeric_limits<double>::infinity();
     for (const auto &cell : dof_handler.active_cell_iterators())
       {
         fe_values.reinit(cell);
         coefficient.value_list(fe_values.get_quadrature_points(), a);
+        for (const double a_q : a)
+          last_minimum_coefficient = std::min(last_minimum_coefficient, a_q);
         forcing.value_list(fe_values.get_quadrature_points(), f);
         cell_matrix = 0;
         cell_rhs    = 0;

@@ -3,6 +3,7 @@
 #include <mpno/plugin/parameters.h>
 #include <mpno/surrogate/fno.h>
 #include <mpno/surrogate/io_utils.h>
+#include <mpno/surrogate/sfno.h>
 
 #include <mpno/coupling/dataset_file.h>
 
@@ -110,8 +111,11 @@ namespace mpno
     long long
     count_spectral_parameters(const NeuralOperator &model)
     {
-      const auto *fno = dynamic_cast<const FNOImpl *>(&model);
-      return fno ? fno->n_spectral_parameters() : 0;
+      if (const auto *fno = dynamic_cast<const FNOImpl *>(&model))
+        return fno->n_spectral_parameters();
+      if (const auto *sfno = dynamic_cast<const SFNOImpl *>(&model))
+        return sfno->n_spectral_parameters();
+      return 0;
     }
 
     RunSummary

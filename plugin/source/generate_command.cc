@@ -5,7 +5,7 @@
 
 #include <mpno/coupling/dataset_export.h>
 #include <mpno/coupling/dataset_file.h>
-#include <mpno/coupling/grid_transfer.h>
+#include <mpno/coupling/field_transfer.h>
 #include <mpno/plugin/job_commands.h>
 #include <mpno/plugin/parameters.h>
 
@@ -28,8 +28,8 @@ namespace mpno
       template <int dim>
       struct SetUnderConstruction
       {
-        GridDataSet       set;
-        GridTransfer<dim> transfer;
+        GridDataSet                         set;
+        std::unique_ptr<FieldTransfer<dim>> transfer;
       };
 
       template <int dim>
@@ -39,17 +39,12 @@ namespace mpno
                const std::size_t              instances,
                const Problem::Interface<dim> &problem)
       {
-        std::array<unsigned int, dim> n;
-        n.fill(points);
-        const auto [lower, upper] = problem.bounding_box();
-        SetUnderConstruction<dim> s{
-          GridDataSet(),
-          GridTransfer<dim>(problem.get_mapping(), problem.get_dof_handler(), n, lower, upper)};
+        SetUnderConstruction<dim> s{GridDataSet(), problem.make_field_transfer(points)};
         s.set.name = name;
-        s.set.grid_shape.assign(dim, points);
+        s.set.grid_shape.assign(s.transfer->grid_shape().begin(), s.transfer->grid_shape().end());
         s.set.in_channels      = problem.input_names().size();
         s.set.out_channels     = 1;
-        const std::size_t size = s.transfer.n_grid_points();
+        const std::size_t size = s.transfer->n_grid_points();
         s.set.x.reserve(instances * s.set.in_channels * size);
         s.set.y.reserve(instances * size);
         return s;
@@ -63,15 +58,15 @@ namespace mpno
              const dealii::Vector<double>  &solution,
              const std::uint64_t            seed)
       {
-        const std::size_t size = s.transfer.n_grid_points();
+        const std::size_t size = s.transfer->n_grid_points();
         for (unsigned int c = 0; c < s.set.in_channels; ++c)
           {
             s.set.x.resize(s.set.x.size() + size);
-            s.transfer.function_to_grid(problem.input_field(c),
-                                        dealii::ArrayView<float>(s.set.x.data() + s.set.x.size() - size, size));
+            s.transfer->function_to_grid(problem.input_field(c),
+                                         dealii::ArrayView<float>(s.set.x.data() + s.set.x.size() - size, size));
           }
         s.set.y.resize(s.set.y.size() + size);
-        s.transfer.fe_to_grid(solution, dealii::ArrayView<float>(s.set.y.data() + s.set.y.size() - size, size));
+        s.transfer->fe_to_grid(solution, dealii::ArrayView<float>(s.set.y.data() + s.set.y.size() - size, size));
         s.set.seeds.push_back(seed);
       }
 
@@ -83,20 +78,19 @@ namespace mpno
         const GenerationSettings g       = read_generation_settings(job.prm, job.parameter_file);
         auto                     problem = create_problem<dim>(job.prm, job.parameter_file);
         problem->setup();
-        const std::size_t n_dofs = problem->get_dof_handler().n_dofs();
-        log << "mpno generate: problem '" << job.problem_name << "' (" << dim << "D, " << n_dofs << " DoFs), "
-            << g.training_instances << " training instances at " << g.training_points << "^" << dim << ", "
-            << g.test_instances << " test instances at";
-        for (const unsigned int n : g.test_points)
-          log << ' ' << n << '^' << dim;
-        log << std::endl;
-
+        const std::size_t                      n_dofs = problem->n_dofs();
         std::vector<SetUnderConstruction<dim>> train;
         train.push_back(make_set<dim>("train", g.training_points, g.training_instances, *problem));
         std::vector<SetUnderConstruction<dim>> test;
         if (g.test_instances > 0)
           for (const unsigned int n : g.test_points)
             test.push_back(make_set<dim>("test_" + std::to_string(n), n, g.test_instances, *problem));
+        log << "mpno generate: problem '" << job.problem_name << "' (" << dim << "D, " << n_dofs << " DoFs), "
+            << g.training_instances << " training instances at " << grid_shape_text(train[0].transfer->grid_shape())
+            << ", " << g.test_instances << " test instances at";
+        for (const auto &s : test)
+          log << ' ' << grid_shape_text(s.transfer->grid_shape());
+        log << std::endl;
 
         Progress               progress("Generating", g.training_instances + g.test_instances, log);
         dealii::Vector<double> solution(n_dofs);
@@ -138,15 +132,15 @@ namespace mpno
         writer.set_attribute("seeds",
                              "training i: Seed + i; test i: Seed + " + std::to_string(test_seed_offset) +
                                " + i; Seed = " + std::to_string(g.seed));
-        writer.set_attribute("grid", "x_i = lower + i (upper - lower) / (n - 1) per axis, boundary included");
+        writer.set_attribute("grid", train[0].transfer->grid_description());
         for (const auto &[key, value] : problem->attributes())
           writer.set_attribute("problem " + key, value);
         for (auto *sets : {&train, &test})
           for (auto &s : *sets)
             writer.add_set(s.set);
         writer.close();
-        log << "Wrote '" << file.string() << "': train " << g.training_instances << " x " << g.training_points << "^"
-            << dim;
+        log << "Wrote '" << file.string() << "': train " << g.training_instances << " x "
+            << grid_shape_text(train[0].transfer->grid_shape());
         for (const auto &s : test)
           log << ", " << s.set.name << " " << s.set.n_samples();
         log << std::endl;

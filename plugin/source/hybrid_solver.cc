@@ -1,7 +1,5 @@
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/base/patterns.h>
-#include <deal.II/base/quadrature_lib.h>
-#include <deal.II/numerics/vector_tools_rhs.h>
 
 #include <mpno/coupling/grid_transfer.h>
 #include <mpno/coupling/surrogate_model.h>
@@ -9,7 +7,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <optional>
 #include <stdexcept>
 
 namespace mpno
@@ -36,7 +33,7 @@ namespace mpno
     std::filesystem::path                      checkpoint;
     std::string                                device = "auto";
     std::shared_ptr<const SurrogateModel>      model;
-    std::optional<GridTransfer<dim>>           transfer;
+    std::shared_ptr<const FieldTransfer<dim>>  transfer;
     dealii::Vector<double>                     prediction;
     /** The lumped mass: the integrals of the basis functions (surrogate action). */
     dealii::Vector<double> lumped_mass;
@@ -204,21 +201,22 @@ namespace mpno
                                 const dealii::Point<dim>      &upper,
                                 const std::filesystem::path   &checkpoint)
   {
-    if (!impl->strategy)
-      impl->strategy = HybridStrategy::registry().create(impl->strategy_name);
     std::array<unsigned int, dim> n;
     n.fill(impl->grid_points);
-    impl->transfer.reset();
-    impl->transfer.emplace(mapping, dof_handler, n, lower, upper);
-    {
-      dealii::Vector<double> lumped_mass(dof_handler.n_dofs());
-      dealii::VectorTools::create_right_hand_side(mapping,
-                                                  dof_handler,
-                                                  dealii::QGauss<dim>(dof_handler.get_fe().degree + 1),
-                                                  dealii::Functions::ConstantFunction<dim>(1.),
-                                                  lumped_mass);
-      impl->lumped_mass = std::move(lumped_mass);
-    }
+    initialize(std::make_shared<const GridTransfer<dim>>(mapping, dof_handler, n, lower, upper), checkpoint);
+  }
+
+  template <int dim>
+  void
+  HybridSolver<dim>::initialize(std::shared_ptr<const FieldTransfer<dim>> transfer,
+                                const std::filesystem::path              &checkpoint)
+  {
+    if (!transfer)
+      throw std::invalid_argument("HybridSolver::initialize: no field transfer given");
+    if (!impl->strategy)
+      impl->strategy = HybridStrategy::registry().create(impl->strategy_name);
+    impl->transfer    = std::move(transfer);
+    impl->lumped_mass = impl->transfer->basis_integrals();
     if (!(impl->strategy->uses_prediction() || impl->strategy->uses_surrogate_action()) || impl->model)
       return;
     const std::filesystem::path path = checkpoint.empty() ? impl->checkpoint : checkpoint;
@@ -254,8 +252,8 @@ namespace mpno
       throw std::logic_error("HybridSolver::predict: call initialize() first");
     if (!impl->model)
       throw std::logic_error("HybridSolver::predict: no surrogate loaded");
-    const GridTransfer<dim> &transfer = *impl->transfer;
-    const unsigned int       in       = impl->model->n_input_channels();
+    const FieldTransfer<dim> &transfer = *impl->transfer;
+    const unsigned int        in       = impl->model->n_input_channels();
     if (in != 0 && input_fields.size() != in)
       throw std::invalid_argument("HybridSolver: " + std::to_string(input_fields.size()) +
                                   " input fields given, the surrogate takes " + std::to_string(in) + " channels");

@@ -5,6 +5,8 @@
 
 #include <deal.II/base/parameter_handler.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <ostream>
@@ -71,6 +73,20 @@ namespace mpno
     /** @p value with @p digits significant digits. */
     std::string
     format_number(double value, int digits = 4);
+
+    /** A grid shape for the log: "32^2" when all axes have the same number of points,
+     *  else "33 x 64". */
+    template <std::size_t n>
+    std::string
+    grid_shape_text(const std::array<unsigned int, n> &shape)
+    {
+      std::string text = std::to_string(shape[0]);
+      if (std::all_of(shape.begin(), shape.end(), [&](unsigned int s) { return s == shape[0]; }))
+        return text + "^" + std::to_string(n);
+      for (std::size_t d = 1; d < n; ++d)
+        text += " x " + std::to_string(shape[d]);
+      return text;
+    }
 
     /** The strings joined by ", ". */
     std::string

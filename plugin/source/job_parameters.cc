@@ -64,7 +64,8 @@ namespace mpno
                         "32",
                         Patterns::Integer(2, 4096),
                         "Points per axis of the uniform grid (boundary included) of the training "
-                        "set, the operator's training resolution.");
+                        "set, the operator's training resolution; a problem on another grid says "
+                        "what n means (sphere: n latitudes).");
       prm.declare_entry("Test grid points",
                         "32, 64",
                         Patterns::List(Patterns::Integer(2, 4096), 0),

@@ -2,12 +2,14 @@
 
 // Internal to libmpno_plugin: VTU output of one hybrid-solved instance for ParaView.
 
+#include <deal.II/dofs/dof_handler.h>
 #include <deal.II/numerics/data_out.h>
 
 #include <mpno/plugin/problem.h>
 #include <mpno/surrogate/io_utils.h>
 
 #include <filesystem>
+#include <functional>
 #include <iomanip>
 #include <sstream>
 
@@ -16,36 +18,33 @@ namespace mpno
   namespace plugin
   {
     /**
-     * Write DIR/solution-NNN.vtu (NNN = @p index, three digits) with the problem's input
-     * fields (cell data: their values at the cell centres), the converged FE solution
-     * @p solution (named after Problem::output_name()), and, when @p prediction has the
-     * same size, the surrogate's prediction in the FE space and its error (prediction -
-     * solution). Written to a temporary name, synced and renamed
-     * (io::write_file_atomically). @return the file's path.
+     * The VTU document of Problem::Interface::solution_vtu() on @p dof_handler: the input
+     * fields @p input_names as cell data, the values of @p input_value(channel, centre)
+     * at the cell centres; @p solution named @p output_name; when @p prediction has the
+     * same size, "prediction" and "prediction_error" (prediction - solution).
      */
-    template <int dim>
-    std::filesystem::path
-    write_solution_vtu(const Problem::Interface<dim> &problem,
-                       const dealii::Vector<double>  &solution,
-                       const dealii::Vector<double>  &prediction,
-                       const std::filesystem::path   &directory,
-                       const unsigned int             index)
+    template <int dim, int spacedim>
+    std::string
+    solution_vtu_document(const dealii::DoFHandler<dim, spacedim>                                    &dof_handler,
+                          const std::vector<std::string>                                             &input_names,
+                          const std::function<double(unsigned int, const dealii::Point<spacedim> &)> &input_value,
+                          const std::string                                                          &output_name,
+                          const dealii::Vector<double>                                               &solution,
+                          const dealii::Vector<double>                                               &prediction)
     {
-      const dealii::DoFHandler<dim> &dof_handler = problem.get_dof_handler();
-      dealii::DataOut<dim>           data_out;
+      dealii::DataOut<dim, spacedim> data_out;
       data_out.attach_dof_handler(dof_handler);
 
-      const std::vector<std::string>     names = problem.input_names();
-      std::vector<dealii::Vector<float>> inputs(names.size(),
+      std::vector<dealii::Vector<float>> inputs(input_names.size(),
                                                 dealii::Vector<float>(
                                                   dof_handler.get_triangulation().n_active_cells()));
       for (const auto &cell : dof_handler.active_cell_iterators())
-        for (unsigned int c = 0; c < names.size(); ++c)
-          inputs[c][cell->active_cell_index()] = problem.input_field(c).value(cell->center());
-      for (unsigned int c = 0; c < names.size(); ++c)
-        data_out.add_data_vector(inputs[c], names[c], dealii::DataOut<dim>::type_cell_data);
+        for (unsigned int c = 0; c < input_names.size(); ++c)
+          inputs[c][cell->active_cell_index()] = input_value(c, cell->center());
+      for (unsigned int c = 0; c < input_names.size(); ++c)
+        data_out.add_data_vector(inputs[c], input_names[c], dealii::DataOut<dim, spacedim>::type_cell_data);
 
-      data_out.add_data_vector(solution, problem.output_name());
+      data_out.add_data_vector(solution, output_name);
       dealii::Vector<double> error;
       if (prediction.size() == solution.size())
         {
@@ -55,13 +54,28 @@ namespace mpno
           data_out.add_data_vector(error, "prediction_error");
         }
       data_out.build_patches();
+      std::ostringstream vtu;
+      data_out.write_vtu(vtu);
+      return vtu.str();
+    }
 
+    /**
+     * Write DIR/solution-NNN.vtu (NNN = @p index, three digits) with
+     * Problem::Interface::solution_vtu(@p solution, @p prediction), to a temporary name,
+     * synced and renamed (io::write_file_atomically). @return the file's path.
+     */
+    template <int dim>
+    std::filesystem::path
+    write_solution_vtu(const Problem::Interface<dim> &problem,
+                       const dealii::Vector<double>  &solution,
+                       const dealii::Vector<double>  &prediction,
+                       const std::filesystem::path   &directory,
+                       const unsigned int             index)
+    {
       std::ostringstream name;
       name << "solution-" << std::setw(3) << std::setfill('0') << index << ".vtu";
       const std::filesystem::path file = directory / name.str();
-      std::ostringstream          vtu;
-      data_out.write_vtu(vtu);
-      io::write_file_atomically(file, vtu.str());
+      io::write_file_atomically(file, problem.solution_vtu(solution, prediction));
       return file;
     }
   } // namespace plugin

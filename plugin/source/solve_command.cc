@@ -30,25 +30,6 @@ namespace mpno
 
     namespace
     {
-      /** The FE L2 norm of @p u. */
-      template <int dim>
-      double
-      l2_norm(const Problem::Interface<dim> &problem, const dealii::Vector<double> &u)
-      {
-        const dealii::DoFHandler<dim> &dof_handler = problem.get_dof_handler();
-        dealii::Vector<float>          cellwise(dof_handler.get_triangulation().n_active_cells());
-        dealii::VectorTools::integrate_difference(problem.get_mapping(),
-                                                  dof_handler,
-                                                  u,
-                                                  dealii::Functions::ZeroFunction<dim>(),
-                                                  cellwise,
-                                                  dealii::QGauss<dim>(dof_handler.get_fe().degree + 1),
-                                                  dealii::VectorTools::L2_norm);
-        return dealii::VectorTools::compute_global_error(dof_handler.get_triangulation(),
-                                                         cellwise,
-                                                         dealii::VectorTools::L2_norm);
-      }
-
       /** ||A v|| for the system's matrix. */
       double
       operator_norm_of(const LinearSystem &system, const dealii::Vector<double> &v)
@@ -69,14 +50,13 @@ namespace mpno
 
       /** The summary line on the raw predictions. */
       std::string
-      prediction_line(const HybridSummary &h, const unsigned int grid_points, const int dim)
+      prediction_line(const HybridSummary &h, const std::string &grid)
       {
         std::ostringstream out;
         out << std::setprecision(4) << "  surrogate error " << h.mean_surrogate_relative_error << " mean, "
             << h.max_surrogate_relative_error << " max (relative L2); its relative residual "
-            << h.mean_prediction_relative_residual << " mean, from the error the " << grid_points << "^" << dim
-            << " grid resolves " << h.mean_smooth_error_residual << ", from the rest " << h.mean_rough_error_residual
-            << "\n";
+            << h.mean_prediction_relative_residual << " mean, from the error the " << grid << " grid resolves "
+            << h.mean_smooth_error_residual << ", from the rest " << h.mean_rough_error_residual << "\n";
         return out.str();
       }
 
@@ -104,15 +84,18 @@ namespace mpno
         const HybridRunSettings run     = read_hybrid_run_settings(job.prm);
         auto                    problem = create_problem<dim>(job.prm, job.parameter_file);
         problem->setup();
-        const std::size_t n_dofs = problem->get_dof_handler().n_dofs();
+        const std::size_t n_dofs = problem->n_dofs();
 
         HybridSolver<dim> hybrid;
+        std::string       inference_grid;
         try
           {
             hybrid.parse_parameters(job.prm, job.parameter_file);
             hybrid.set_device(job.prm.get("Device"));
-            const auto [lower, upper] = problem->bounding_box();
-            hybrid.initialize(problem->get_mapping(), problem->get_dof_handler(), lower, upper, checkpoint_of(job));
+            std::shared_ptr<const FieldTransfer<dim>> transfer =
+              problem->make_field_transfer(hybrid.inference_grid_points());
+            inference_grid = grid_shape_text(transfer->grid_shape());
+            hybrid.initialize(transfer, checkpoint_of(job));
           }
         catch (const std::exception &error)
           {
@@ -125,8 +108,7 @@ namespace mpno
             << run.instances << " held-out instances, strategy '" << hybrid.strategy_name() << "', tolerance "
             << hybrid.krylov_settings().relative_tolerance << std::endl;
         if (!hybrid.surrogate_description().empty())
-          log << "Surrogate: " << hybrid.surrogate_description() << ", inference on " << hybrid.inference_grid_points()
-              << "^" << dim << std::endl;
+          log << "Surrogate: " << hybrid.surrogate_description() << ", inference on " << inference_grid << std::endl;
 
         HybridSummary h;
         h.strategy = hybrid.strategy_name();
@@ -216,8 +198,8 @@ namespace mpno
                 system.constraints->distribute(error);
                 raw_residual = system.relative_residual(error);
                 error -= reference;
-                const double reference_norm = l2_norm(*problem, reference);
-                relative_error              = reference_norm > 0 ? l2_norm(*problem, error) / reference_norm : 0.;
+                const double reference_norm = problem->l2_norm(reference);
+                relative_error              = reference_norm > 0 ? problem->l2_norm(error) / reference_norm : 0.;
                 hybrid.grid_projection(error, smooth);
                 const double rhs_norm = system.rhs->l2_norm();
                 smooth_residual       = rhs_norm > 0 ? operator_norm_of(system, smooth) / rhs_norm : 0.;
@@ -267,7 +249,7 @@ namespace mpno
             << "  " << std::left << std::setw(16) << (h.strategy + ":") << std::right << h.iterations_surrogate
             << " CG iterations, " << h.seconds_surrogate << " s (inference " << h.inference_seconds << " s, transfer "
             << h.transfer_seconds << " s)\n"
-            << (hybrid.uses_prediction() ? prediction_line(h, hybrid.inference_grid_points(), dim) : std::string())
+            << (hybrid.uses_prediction() ? prediction_line(h, inference_grid) : std::string())
             << (h.certified > 0 ? "  " + std::to_string(h.certified) + " answer(s) certified by an error bound (max " +
                                     format_number(h.max_error_bound, 3) + ", true relative energy-norm error max " +
                                     format_number(h.max_certified_energy_error, 3) + ")\n" :

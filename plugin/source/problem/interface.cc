@@ -1,9 +1,98 @@
+#include <deal.II/base/function.h>
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/numerics/vector_tools_integrate_difference.h>
+
+#include <mpno/coupling/grid_transfer.h>
 #include <mpno/plugin/problem.h>
+
+#include "../solution_output.h"
+
+#include <stdexcept>
 
 namespace mpno
 {
   namespace Problem
   {
+    namespace
+    {
+      [[noreturn]] void
+      not_a_box_problem(const char *function)
+      {
+        throw std::logic_error(std::string("Problem::Interface::") + function +
+                               ": this problem's mesh is not a DoFHandler<dim> on a box; use "
+                               "make_field_transfer(), n_dofs(), l2_norm() and solution_vtu()");
+      }
+    } // namespace
+
+    template <int dim>
+    const dealii::DoFHandler<dim> &
+    Interface<dim>::get_dof_handler() const
+    {
+      not_a_box_problem("get_dof_handler");
+    }
+
+    template <int dim>
+    const dealii::Mapping<dim> &
+    Interface<dim>::get_mapping() const
+    {
+      not_a_box_problem("get_mapping");
+    }
+
+    template <int dim>
+    std::pair<dealii::Point<dim>, dealii::Point<dim>>
+    Interface<dim>::bounding_box() const
+    {
+      not_a_box_problem("bounding_box");
+    }
+
+    template <int dim>
+    std::unique_ptr<FieldTransfer<dim>>
+    Interface<dim>::make_field_transfer(const unsigned int grid_points) const
+    {
+      std::array<unsigned int, dim> n;
+      n.fill(grid_points);
+      const auto [lower, upper] = bounding_box();
+      return std::make_unique<GridTransfer<dim>>(get_mapping(), get_dof_handler(), n, lower, upper);
+    }
+
+    template <int dim>
+    dealii::types::global_dof_index
+    Interface<dim>::n_dofs() const
+    {
+      return get_dof_handler().n_dofs();
+    }
+
+    template <int dim>
+    double
+    Interface<dim>::l2_norm(const dealii::Vector<double> &u) const
+    {
+      const dealii::DoFHandler<dim> &dof_handler = get_dof_handler();
+      dealii::Vector<float>          cellwise(dof_handler.get_triangulation().n_active_cells());
+      dealii::VectorTools::integrate_difference(get_mapping(),
+                                                dof_handler,
+                                                u,
+                                                dealii::Functions::ZeroFunction<dim>(),
+                                                cellwise,
+                                                dealii::QGauss<dim>(dof_handler.get_fe().degree + 1),
+                                                dealii::VectorTools::L2_norm);
+      return dealii::VectorTools::compute_global_error(dof_handler.get_triangulation(),
+                                                       cellwise,
+                                                       dealii::VectorTools::L2_norm);
+    }
+
+    template <int dim>
+    std::string
+    Interface<dim>::solution_vtu(const dealii::Vector<double> &solution, const dealii::Vector<double> &prediction) const
+    {
+      return plugin::solution_vtu_document<dim, dim>(
+        get_dof_handler(),
+        input_names(),
+        [this](const unsigned int c, const dealii::Point<dim> &p) { return input_field(c).value(p); },
+        output_name(),
+        solution,
+        prediction);
+    }
+
     template <int dim>
     plugin::Registry<Interface<dim>> &
     registry()
@@ -12,6 +101,9 @@ namespace mpno
       static plugin::Registry<Interface<dim>> instance;
       return instance;
     }
+
+    template class Interface<2>;
+    template class Interface<3>;
 
     template plugin::Registry<Interface<2>> &
     registry<2>();

@@ -9,6 +9,8 @@
 #include <deal.II/fe/mapping.h>
 #include <deal.II/lac/vector.h>
 
+#include <mpno/coupling/field_transfer.h>
+
 #include <array>
 #include <memory>
 #include <string>
@@ -49,9 +51,12 @@ namespace mpno
    * is set up on first use).
    */
   template <int dim>
-  class GridTransfer
+  class GridTransfer : public FieldTransfer<dim>
   {
   public:
+    using FieldTransfer<dim>::n_grid_points;
+    using FieldTransfer<dim>::function_to_grid;
+
     /**
      * Transfers between @p dof_handler and the grid of @p n_points points per axis on
      * the box [@p lower, @p upper] (default the unit cube), with @p mapping used for the
@@ -75,7 +80,7 @@ namespace mpno
                  const dealii::Point<dim>            &lower = dealii::Point<dim>(),
                  const dealii::Point<dim>            &upper = unit_corner());
 
-    ~GridTransfer();
+    ~GridTransfer() override;
 
     GridTransfer(GridTransfer &&) noexcept;
 
@@ -91,24 +96,20 @@ namespace mpno
 
     /** Number of points per axis, [n_1, ..., n_dim]. */
     const std::array<unsigned int, dim> &
-    grid_shape() const
+    grid_shape() const override
     {
       return n_points;
     }
 
-    /** Number of grid points, n_1 * ... * n_dim: the size of every grid array. */
-    std::size_t
-    n_grid_points() const
+    std::string
+    grid_description() const override
     {
-      std::size_t n = 1;
-      for (const unsigned int n_d : n_points)
-        n *= n_d;
-      return n;
+      return "x_i = lower + i (upper - lower) / (n - 1) per axis, boundary included";
     }
 
     /** Coordinates of the grid point with row-major index @p index (< n_grid_points()). */
     dealii::Point<dim>
-    grid_point(std::size_t index) const
+    grid_point(std::size_t index) const override
     {
       dealii::Point<dim> p;
       for (int d = dim - 1; d >= 0; --d)
@@ -121,33 +122,9 @@ namespace mpno
 
     /** Size of every FE vector: the DoFHandler's number of DoFs at construction. */
     dealii::types::global_dof_index
-    n_fe_dofs() const
+    n_fe_dofs() const override
     {
       return n_dofs;
-    }
-
-    /**
-     * Write the values of @p function (component @p component) at the grid points into
-     * @p grid_values (size n_grid_points(), row-major): how input fields given as
-     * dealii::Function objects (coefficients, forcing) reach the operator's grid.
-     * Throws ExcMessage if the size differs.
-     */
-    template <typename Number>
-    void
-    function_to_grid(const dealii::Function<dim>     &function,
-                     const dealii::ArrayView<Number> &grid_values,
-                     const unsigned int               component = 0) const
-    {
-      AssertThrow(grid_values.size() == n_grid_points(),
-                  dealii::ExcMessage("GridTransfer::function_to_grid: the grid array has " +
-                                     std::to_string(grid_values.size()) + " entries, the grid " +
-                                     std::to_string(n_grid_points())));
-      std::vector<dealii::Point<dim>> points(n_grid_points());
-      for (std::size_t i = 0; i < points.size(); ++i)
-        points[i] = grid_point(i);
-      std::vector<double> values(points.size());
-      function.value_list(points, values, component);
-      std::copy(values.begin(), values.end(), grid_values.begin());
     }
 
     /** True if FE -> grid is the exact DoF gather, false if it uses point evaluation. */
@@ -166,14 +143,14 @@ namespace mpno
      * if point evaluation is needed and MPI is not initialised.
      */
     void
-    fe_to_grid(const dealii::Vector<double> &fe_field, const dealii::ArrayView<float> &grid_values) const
+    fe_to_grid(const dealii::Vector<double> &fe_field, const dealii::ArrayView<float> &grid_values) const override
     {
       fe_to_grid_impl(fe_field, grid_values);
     }
 
     /** As above, in double precision. */
     void
-    fe_to_grid(const dealii::Vector<double> &fe_field, const dealii::ArrayView<double> &grid_values) const
+    fe_to_grid(const dealii::Vector<double> &fe_field, const dealii::ArrayView<double> &grid_values) const override
     {
       fe_to_grid_impl(fe_field, grid_values);
     }
@@ -192,14 +169,14 @@ namespace mpno
      * more than 1e-10 grid spacings; the message names it).
      */
     void
-    grid_to_fe(const dealii::ArrayView<const float> &grid_values, dealii::Vector<double> &fe_field) const
+    grid_to_fe(const dealii::ArrayView<const float> &grid_values, dealii::Vector<double> &fe_field) const override
     {
       grid_to_fe_impl(grid_values, fe_field);
     }
 
     /** As above, for double-precision grid values. */
     void
-    grid_to_fe(const dealii::ArrayView<const double> &grid_values, dealii::Vector<double> &fe_field) const
+    grid_to_fe(const dealii::ArrayView<const double> &grid_values, dealii::Vector<double> &fe_field) const override
     {
       grid_to_fe_impl(grid_values, fe_field);
     }
@@ -213,7 +190,13 @@ namespace mpno
      * residual's density around each grid point. Throws as grid_to_fe().
      */
     void
-    grid_to_fe_transpose(const dealii::Vector<double> &fe_values, const dealii::ArrayView<double> &grid_values) const;
+    grid_to_fe_transpose(const dealii::Vector<double>    &fe_values,
+                         const dealii::ArrayView<double> &grid_values) const override;
+
+    /** The integrals of the basis functions over the mesh (QGauss(p + 1) with the
+     *  mapping), size n_fe_dofs(). */
+    dealii::Vector<double>
+    basis_integrals() const override;
 
   private:
     template <typename Number>

@@ -41,6 +41,27 @@ namespace mpno
       return std::size_t(nlat) * nlon;
     }
 
+    /** "equiangular" or "legendre-gauss". */
+    const std::string &
+    name() const
+    {
+      return grid_name;
+    }
+
+    /** cos(theta_k) of latitude row @p k. */
+    double
+    cos_colatitude(unsigned int k) const
+    {
+      return cos_theta.at(k);
+    }
+
+    /** The quadrature weight w_k of latitude row @p k (sum_k w_k = 2). */
+    double
+    latitude_weight(unsigned int k) const
+    {
+      return weights.at(k);
+    }
+
     /** The unit vector of point @p index. */
     dealii::Point<3>
     point(std::size_t index) const;

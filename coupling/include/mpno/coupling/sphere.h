@@ -136,6 +136,9 @@ namespace mpno
     }
 
     double last_assembly_seconds = 0;
+    /** The smallest value of the coefficient at the quadrature points of the last
+     *  assemble(): A >= min(a_min, 1) A_0 for the matrix A_0 of a = 1. */
+    double last_minimum_coefficient = 0;
 
   private:
     SphereParameters                                  parameters;

@@ -12,6 +12,7 @@
 #include <deal.II/fe/mapping.h>
 #include <deal.II/lac/vector.h>
 
+#include <mpno/coupling/field_transfer.h>
 #include <mpno/coupling/linear_solve.h>
 #include <mpno/plugin/hybrid_strategy.h>
 
@@ -95,6 +96,15 @@ namespace mpno
                const dealii::Point<dim>      &lower,
                const dealii::Point<dim>      &upper,
                const std::filesystem::path   &checkpoint = {});
+
+    /**
+     * As above, with the transfer @p transfer between the FE space and the operator's
+     * grid (Problem::Interface::make_field_transfer(inference_grid_points())), shared
+     * with the caller.
+     * @throws std::invalid_argument for a null @p transfer; std::runtime_error as above.
+     */
+    void
+    initialize(std::shared_ptr<const FieldTransfer<dim>> transfer, const std::filesystem::path &checkpoint = {});
 
     /** Where initialize() loads the surrogate: "cpu", "cuda" or "auto" (the default:
      *  cuda when LibTorch sees a CUDA device); call before initialize(). */

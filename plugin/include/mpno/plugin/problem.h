@@ -11,10 +11,12 @@
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/fe/mapping.h>
 
+#include <mpno/coupling/field_transfer.h>
 #include <mpno/coupling/linear_solve.h>
 #include <mpno/plugin/registry.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,8 +28,16 @@ namespace mpno
     /**
      * A family of linear boundary value problems on a fixed mesh whose instances differ
      * by random inputs (coefficients, forcing) drawn from a seed. The neural operator
-     * learns the map from the input fields, sampled on a uniform grid of the problem's
-     * bounding box, to the solution sampled on the same grid.
+     * learns the map from the input fields, sampled on a grid, to the solution sampled on
+     * the same grid.
+     *
+     * A problem on a box mesh (DoFHandler<dim>, the grid a uniform one on bounding_box())
+     * implements get_dof_handler(), get_mapping() and bounding_box(); the framework then
+     * uses GridTransfer, VectorTools and DataOut through the defaults of
+     * make_field_transfer(), n_dofs(), l2_norm() and solution_vtu(). A problem whose
+     * mesh is of another kind, e.g. a surface mesh Triangulation<2, 3> with a
+     * latitude-longitude grid (problem `sphere`), overrides those four instead and keeps
+     * the three defaults, which throw std::logic_error.
      *
      * The framework calls, in this order: the static `declare_parameters(prm)` (inside
      * `subsection Problem`; a plugin declares its own subsection there), the constructor,
@@ -80,15 +90,48 @@ namespace mpno
       virtual LinearSystem
       linear_system() const = 0;
 
+      /** The DoFHandler of a problem on a box mesh (see the class documentation).
+       *  @throws std::logic_error unless overridden. */
       virtual const dealii::DoFHandler<dim> &
-      get_dof_handler() const = 0;
+      get_dof_handler() const;
 
+      /** The mapping of get_dof_handler()'s mesh. @throws std::logic_error unless
+       *  overridden. */
       virtual const dealii::Mapping<dim> &
-      get_mapping() const = 0;
+      get_mapping() const;
 
-      /** Lower and upper corner of the box the operator's grid covers (mesh units). */
+      /** Lower and upper corner of the box the operator's grid covers (mesh units).
+       *  @throws std::logic_error unless overridden. */
       virtual std::pair<dealii::Point<dim>, dealii::Point<dim>>
-      bounding_box() const = 0;
+      bounding_box() const;
+
+      /**
+       * The transfer between the FE space (after setup()) and the operator's grid of
+       * resolution @p grid_points, the value of the entries `Data generation/Training
+       * grid points`, `Test grid points` and `Hybrid solver/Inference grid points`.
+       * Input fields are sampled at its grid_point()s. Default: GridTransfer with
+       * @p grid_points points per axis on bounding_box().
+       */
+      virtual std::unique_ptr<FieldTransfer<dim>>
+      make_field_transfer(unsigned int grid_points) const;
+
+      /** The size of FE vectors. Default: get_dof_handler().n_dofs(). */
+      virtual dealii::types::global_dof_index
+      n_dofs() const;
+
+      /** ||u||_{L2} of the FE field @p u over the domain. Default: VectorTools::
+       *  integrate_difference with QGauss(p + 1) on get_dof_handler(). */
+      virtual double
+      l2_norm(const dealii::Vector<double> &u) const;
+
+      /**
+       * A VTU document (ParaView) of the current instance: the input fields as cell data
+       * (values at the cell centres), @p solution named output_name(), and, when
+       * @p prediction has the same size, "prediction" and "prediction_error" (prediction -
+       * solution). Default: DataOut<dim> on get_dof_handler().
+       */
+      virtual std::string
+      solution_vtu(const dealii::Vector<double> &solution, const dealii::Vector<double> &prediction) const;
 
       /** "name = value" pairs describing the problem's parameters, stored with the data. */
       virtual std::vector<std::pair<std::string, std::string>>
