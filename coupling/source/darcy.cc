@@ -110,8 +110,11 @@ namespace mpno
 
 
   void
-  DarcySolver::assemble_system(const Function<2> &coefficient, const Function<2> &forcing)
+  DarcySolver::assemble_system(const Function<2> &coefficient, const Function<2> &forcing, const double reaction)
   {
+    AssertThrow(reaction >= 0,
+                ExcMessage("DarcySolver::assemble_system: the reaction coefficient must be >= 0, got " +
+                           std::to_string(reaction)));
     const auto start = std::chrono::steady_clock::now();
     system_matrix    = 0;
     system_rhs       = 0;
@@ -140,7 +143,9 @@ namespace mpno
             {
               const Tensor<1, 2> a_grad_phi_i = a_values[q] * fe_values.shape_grad(i, q);
               for (unsigned int j = 0; j < dofs_per_cell; ++j)
-                cell_matrix(i, j) += a_grad_phi_i * fe_values.shape_grad(j, q) * fe_values.JxW(q);
+                cell_matrix(i, j) += (a_grad_phi_i * fe_values.shape_grad(j, q) +
+                                      reaction * fe_values.shape_value(i, q) * fe_values.shape_value(j, q)) *
+                                     fe_values.JxW(q);
               cell_rhs(i) += fe_values.shape_value(i, q) * f_values[q] * fe_values.JxW(q);
             }
         cell->get_dof_indices(dof_indices);

@@ -115,11 +115,14 @@ namespace mpno
     /**
      * Assembles A and b for coefficient @p coefficient (a, must be positive) and
      * forcing @p forcing (f) with QGauss(p + 1), eliminating the constraints
-     * (AffineConstraints::distribute_local_to_global). Invalidates the AMG.
+     * (AffineConstraints::distribute_local_to_global). Invalidates the AMG. With
+     * @p reaction c > 0 the operator is -div(a grad u) + c u (an implicit Euler step of
+     * the heat equation with c = 1 / dt). @throws ExcMessage for c < 0.
      */
     void
     assemble_system(const dealii::Function<2> &coefficient,
-                    const dealii::Function<2> &forcing = dealii::Functions::ConstantFunction<2>(1.0));
+                    const dealii::Function<2> &forcing  = dealii::Functions::ConstantFunction<2>(1.0),
+                    double                     reaction = 0.);
 
     /// Builds the AMG hierarchy of the current matrix; reused by every later solve().
     void
