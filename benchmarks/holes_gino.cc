@@ -87,7 +87,7 @@ namespace
   struct Options
   {
     int64_t                  train = 300, test = 50, epochs = 30, cells = 64, latent = 32, seed = 0;
-    int64_t                  hidden = 32, modes = 12, batch = 4;
+    int64_t                  hidden = 32, modes = 12, batch = 4, gno_width = 64, embed = 16, layers = 4;
     double                   radius = 0.05, learning_rate = 3e-3;
     std::vector<std::string> precisions{"full", "mixed"};
     std::string              output = "output/holes_gino";
@@ -97,7 +97,7 @@ namespace
   double
   parse_positive(const std::string &key, const std::string &value)
   {
-    std::size_t end = 0;
+    std::size_t end    = 0;
     double      result = 0;
     try
       {
@@ -138,6 +138,12 @@ namespace
           options.hidden = bench::parse_integer(arg, value, 1);
         else if (arg == "--modes")
           options.modes = bench::parse_integer(arg, value, 1);
+        else if (arg == "--gno-width")
+          options.gno_width = bench::parse_integer(arg, value, 1);
+        else if (arg == "--embed")
+          options.embed = bench::parse_integer(arg, value, 1);
+        else if (arg == "--layers")
+          options.layers = bench::parse_integer(arg, value, 1);
         else if (arg == "--batch")
           options.batch = bench::parse_integer(arg, value, 1);
         else if (arg == "--radius")
@@ -422,12 +428,12 @@ main(int argc, char **argv)
           gino.in_gno_transform_type             = "linear";
           gino.in_gno_radius                     = options.radius;
           gino.out_gno_radius                    = options.radius;
-          gino.gno_embed_channels                = 16;
-          gino.in_gno_channel_mlp_hidden_layers  = {64, 64};
-          gino.out_gno_channel_mlp_hidden_layers = {64, 64};
+          gino.gno_embed_channels                = options.embed;
+          gino.in_gno_channel_mlp_hidden_layers  = {options.gno_width, options.gno_width};
+          gino.out_gno_channel_mlp_hidden_layers = {options.gno_width, options.gno_width};
           gino.fno_n_modes                       = {options.modes, options.modes};
           gino.fno_hidden_channels               = options.hidden;
-          gino.fno_n_layers                      = 4;
+          gino.fno_n_layers                      = options.layers;
           gino.projection_channels               = 64;
           PrecisionPolicy policy;
           policy.spectral_precision = parse_spectral_precision(precision);
