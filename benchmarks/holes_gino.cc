@@ -86,9 +86,9 @@ namespace
 
   struct Options
   {
-    int64_t                  train = 300, test = 50, epochs = 30, cells = 64, latent = 32, seed = 0;
-    int64_t                  hidden = 32, modes = 12, batch = 4, gno_width = 64, embed = 16, layers = 4;
-    double                   radius = 0.05, learning_rate = 3e-3;
+    int64_t                  train = 250, test = 50, epochs = 40, cells = 64, latent = 32, seed = 0;
+    int64_t                  hidden = 32, modes = 12, batch = 1, gno_width = 32, embed = 8, layers = 4;
+    double                   radius = 0.035, learning_rate = 2e-3;
     std::vector<std::string> precisions{"full", "mixed"};
     std::string              output = "output/holes_gino";
   };
