@@ -311,6 +311,7 @@ namespace
 
     Instance instance;
     instance.solve_seconds = seconds_since(start);
+    instance.area_error    = std::abs(GridTools::volume(tria) - exact_area) / exact_area;
     std::vector<Point<2>> points(dof_handler.n_dofs());
     DoFTools::map_dofs_to_support_points(MappingQ1<2>(), dof_handler, points);
     const auto n              = static_cast<int64_t>(points.size());
