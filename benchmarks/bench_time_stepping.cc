@@ -10,8 +10,9 @@
 //
 // FILE.prm is an mpno job file with Problem heat (`mpno run FILE.prm` trains its
 // surrogate; --checkpoint defaults to OUTPUT/checkpoint). Trajectory t starts at the
-// held-out seed s_t = 2e9 + t * (Steps per trajectory) (step 0) and step k is the
-// instance s_t + k, whose state the problem reaches by k classical steps. Per step the
+// held-out seed s_t, the t-th multiple of K = `Steps per trajectory` from Seed + 2e9 on
+// (step 0 of a trajectory), and step k is the instance s_t + k, whose state the problem
+// reaches by k classical steps. Per step the
 // system is assembled and its AMG built (the same for every start; reported apart), then
 // solved to `Hybrid solver/Relative tolerance` from each start. Times per step: CG, and
 // for the surrogate inference and field transfer too.
@@ -121,17 +122,23 @@ namespace
     if (options.steps > per_trajectory)
       throw std::invalid_argument("bench_time_stepping: --steps " + std::to_string(options.steps) +
                                   " exceeds 'Problem/Heat/Steps per trajectory' = " + std::to_string(per_trajectory));
+    const plugin::HybridRunSettings run_settings = plugin::read_hybrid_run_settings(job.prm);
+    const std::uint64_t             first_trajectory =
+      (run_settings.seed + plugin::hybrid_seed_offset + per_trajectory - 1) / per_trajectory;
     const std::filesystem::path checkpoint =
       options.checkpoint.empty() ? job.output_directory / "checkpoint" : options.checkpoint;
     auto model = std::make_shared<const SurrogateModel>(checkpoint, job.prm.get("Device"));
     job.prm.enter_subsection("Hybrid solver");
     job.prm.set("Strategy", "replace");
     job.prm.leave_subsection();
-    HybridSolver<2> hybrid;
-    hybrid.parse_parameters(job.prm, job.parameter_file);
-    hybrid.set_device(job.prm.get("Device"));
-    hybrid.set_surrogate(model);
-    KrylovSettings settings = hybrid.krylov_settings();
+    const auto make_hybrid = [&]() {
+      HybridSolver<2> hybrid;
+      hybrid.parse_parameters(job.prm, job.parameter_file);
+      hybrid.set_device(job.prm.get("Device"));
+      hybrid.set_surrogate(model);
+      return hybrid;
+    };
+    const KrylovSettings settings = make_hybrid().krylov_settings();
     log << "bench_time_stepping: " << options.parameter_file.string() << ", surrogate " << model->description() << ", "
         << options.trajectories << " trajectories of " << options.steps << " steps per mesh, tolerance "
         << settings.relative_tolerance << ", " << torch::get_num_threads() << " LibTorch thread(s)" << std::endl;
@@ -146,13 +153,14 @@ namespace
         job.prm.leave_subsection();
         auto problem = plugin::create_problem<2>(job.prm, job.parameter_file);
         problem->setup();
+        HybridSolver<2> hybrid = make_hybrid(); // after the problem: its transfer points into it
         hybrid.initialize(problem->make_field_transfer(hybrid.inference_grid_points()));
         const auto                    n_dofs = problem->n_dofs();
         std::map<std::string, Totals> totals;
         double                        assembly = 0;
         for (unsigned int t = 0; t < options.trajectories; ++t)
           {
-            const std::uint64_t    first = 2000000000ull + std::uint64_t(t) * per_trajectory;
+            const std::uint64_t    first = (first_trajectory + t) * per_trajectory;
             dealii::Vector<double> older(n_dofs), previous(n_dofs), x(n_dofs), reference(n_dofs);
             for (unsigned int k = 0; k < options.steps; ++k)
               {

@@ -1,4 +1,3 @@
-#include <deal.II/lac/solver_control.h>
 #include <deal.II/numerics/vector_tools_interpolate.h>
 
 #include <mpno/coupling/heat.h>
@@ -72,27 +71,33 @@ namespace mpno
   void
   HeatEquation::sample(const std::uint64_t seed)
   {
-    const unsigned int m = parameters.coefficient_grid_points;
     // Seeds t K .. t K + K - 1 (K = max_steps) are the steps 0 .. K - 1 of trajectory t.
     const std::uint64_t trajectory = seed / parameters.max_steps;
-    const auto          values     = field.sample(trajectory);
-    a                              = std::make_unique<GridFunction>(m,
-                                       m,
-                                       threshold(values, parameters.high, parameters.low),
-                                       GridFunction::Interpolation::piecewise_constant);
-    std::vector<double> u0         = field.sample(trajectory ^ 0x5851f42d4c957f2dull);
-    for (unsigned int i = 0; i < m; ++i)
-      for (unsigned int j = 0; j < m; ++j)
-        {
-          const double x = double(i) / (m - 1), y = double(j) / (m - 1);
-          u0[i * m + j] *= 16. * x * (1. - x) * y * (1. - y);
-        }
-    const GridFunction initial(m, m, std::move(u0), GridFunction::Interpolation::bilinear);
-    current.reinit(solver.get_dof_handler().n_dofs());
-    dealii::VectorTools::interpolate(solver.get_dof_handler(), initial, current);
-    steps = 0;
+    const unsigned int  target     = static_cast<unsigned int>(seed % parameters.max_steps);
+    const unsigned int  m          = parameters.coefficient_grid_points;
+    if (trajectory != cached_trajectory || target < cached_step)
+      {
+        const auto values      = field.sample(trajectory);
+        a                      = std::make_unique<GridFunction>(m,
+                                           m,
+                                           threshold(values, parameters.high, parameters.low),
+                                           GridFunction::Interpolation::piecewise_constant);
+        std::vector<double> u0 = field.sample(trajectory ^ 0x5851f42d4c957f2dull);
+        for (unsigned int i = 0; i < m; ++i)
+          for (unsigned int j = 0; j < m; ++j)
+            {
+              const double x = double(i) / (m - 1), y = double(j) / (m - 1);
+              u0[i * m + j] *= 16. * x * (1. - x) * y * (1. - y);
+            }
+        const GridFunction initial(m, m, std::move(u0), GridFunction::Interpolation::bilinear);
+        cached_state.reinit(solver.get_dof_handler().n_dofs());
+        dealii::VectorTools::interpolate(solver.get_dof_handler(), initial, cached_state);
+        cached_trajectory = trajectory;
+        cached_step       = 0;
+      }
+    current = cached_state;
+    steps   = cached_step;
     update_state_function();
-    const unsigned int     target = static_cast<unsigned int>(seed % parameters.max_steps);
     dealii::Vector<double> next(current.size());
     while (steps < target)
       {
@@ -101,6 +106,8 @@ namespace mpno
         solve_cg(linear_system(), next, {1e-12, 1000, 3});
         advance(next);
       }
+    cached_state = current;
+    cached_step  = steps;
   }
 
   void

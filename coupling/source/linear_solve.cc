@@ -93,6 +93,12 @@ namespace mpno
     return extremes;
   }
 
+  double
+  reference_bound_constant(const LinearSystem &reference)
+  {
+    return 1.1 / estimate_preconditioned_spectrum(reference).first;
+  }
+
   KrylovResult
   solve_cg(const LinearSystem &system, Vector<double> &solution, const KrylovSettings &settings)
   {

@@ -42,6 +42,13 @@ namespace mpno
     const auto  n_dofs      = dof_handler.n_dofs();
     const auto  n_low       = std::size_t(lmax_grid + 1) * (lmax_grid + 1);
     const auto  n_all       = std::size_t(lmax + 1) * (lmax + 1);
+    const auto  bytes       = 8. * (double(n_all) * (n_dofs + grid.n_points()) + 2. * double(n_low) * n_dofs);
+    if (bytes > 4e9)
+      throw std::invalid_argument("SphereTransfer: degree " + std::to_string(lmax) + " with " + std::to_string(n_dofs) +
+                                  " DoFs and " + std::to_string(grid.n_points()) + " grid points needs " +
+                                  std::to_string(bytes / 1e9) +
+                                  " GB of dense harmonic tables (limit 4 GB): lower the degree (entry "
+                                  "'Problem/Sphere/Maximum degree'), the refinements or the grid");
 
     // The projection: int_S phi_i Y_lm dS on the mapped mesh. Y_lmax oscillates
     // lmax h / (2 pi) times across a cell of angular width h = pi / 2^(r + 1) (the cube
@@ -76,16 +83,19 @@ namespace mpno
     // The grid: harmonics and quadrature weights.
     const std::size_t n_grid = grid.n_points();
     grid_harmonics.reinit(n_grid, n_all);
-    grid_weights.resize(n_grid);
     colatitudes.resize(shape[0]);
     for (unsigned int k = 0; k < shape[0]; ++k)
       colatitudes[k] = std::acos(std::max(-1., std::min(1., grid.cos_colatitude(k))));
+    analysis.reinit(n_low, n_grid);
     for (std::size_t g = 0; g < n_grid; ++g)
       {
         const std::vector<double> y = harmonics_at(lmax, grid.point(g));
         for (std::size_t c = 0; c < n_all; ++c)
           grid_harmonics(g, c) = y[c];
-        grid_weights[g] = grid.latitude_weight(g / shape[1]) * 2. * M_PI / shape[1];
+        // LatLonGrid::analysis as a matrix: c_lm = sum_g w_k (2 pi / nlon) v_g Y_lm(x_g).
+        const double weight = grid.latitude_weight(g / shape[1]) * 2. * M_PI / shape[1];
+        for (std::size_t c = 0; c < n_low; ++c)
+          analysis(c, g) = weight * y[c];
       }
 
     // The support points.
@@ -135,16 +145,10 @@ namespace mpno
   {
     check_sizes(n_fe_dofs(), grid_values.size(), "grid_to_fe");
     // c = Y_g^T W v for the first (lmax_grid + 1)^2 harmonics, then u = Y_s c.
-    const std::size_t   n_low = support_harmonics.n();
-    std::vector<double> c(n_low, 0.);
-    for (std::size_t g = 0; g < grid_harmonics.m(); ++g)
-      {
-        const double w = grid_weights[g] * static_cast<double>(grid_values[g]);
-        for (std::size_t i = 0; i < n_low; ++i)
-          c[i] += w * grid_harmonics(g, i);
-      }
+    const dealii::Vector<double> values(grid_values.begin(), grid_values.end());
+    dealii::Vector<double>       coefficients(analysis.m());
+    analysis.vmult(coefficients, values);
     fe_field.reinit(n_fe_dofs());
-    dealii::Vector<double> coefficients(c.begin(), c.end());
     support_harmonics.vmult(fe_field, coefficients);
   }
 
@@ -178,16 +182,10 @@ namespace mpno
   {
     check_sizes(fe_values.size(), grid_values.size(), "grid_to_fe_transpose");
     // (Y_s Y_g^T W)^T = W Y_g Y_s^T.
-    const std::size_t      n_low = support_harmonics.n();
-    dealii::Vector<double> c(n_low);
+    dealii::Vector<double> c(analysis.m()), g(analysis.n());
     support_harmonics.Tvmult(c, fe_values);
-    for (std::size_t g = 0; g < grid_harmonics.m(); ++g)
-      {
-        double sum = 0.;
-        for (std::size_t i = 0; i < n_low; ++i)
-          sum += grid_harmonics(g, i) * c[i];
-        grid_values[g] = grid_weights[g] * sum;
-      }
+    analysis.Tvmult(g, c);
+    std::copy(g.begin(), g.end(), grid_values.begin());
   }
 
   dealii::Vector<double>

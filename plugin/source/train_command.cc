@@ -5,12 +5,14 @@
 
 #include <deal.II/base/parameter_handler.h>
 
+#include <mpno/coupling/dataset_file.h>
 #include <mpno/plugin/parameters.h>
 #include <mpno/plugin/train_command.h>
 
 #include "command_common.h"
 
 #include <mpno/surrogate/io_utils.h>
+#include <mpno/surrogate/sfno.h>
 
 #include <torch/utils.h>
 
@@ -52,6 +54,24 @@ namespace mpno
         return std::move(*trainer);
       }
 
+      /** An SFNO's quadrature must be that of the latitude-longitude grid its data were
+       *  sampled on (the `grid` attribute mpno generate writes). */
+      void
+      check_sphere_grid(const NeuralOperator &model, const TrainSettings &s, const fs::path &parameter_file)
+      {
+        const auto *sfno = dynamic_cast<const SFNOImpl *>(&model);
+        if (sfno == nullptr || s.training_file.extension() != ".h5")
+          return;
+        const auto attributes = read_attributes(s.training_file);
+        const auto grid       = attributes.find("grid");
+        if (grid != attributes.end() && grid->second.find("latitude-longitude") != std::string::npos &&
+            grid->second.rfind(sfno->options().grid, 0) != 0)
+          throw UserError("in parameter file '" + parameter_file.string() +
+                          "', entry 'Surrogate/SFNO/grid' = " + sfno->options().grid + ", but the training data '" +
+                          s.training_file.string() + "' lie on the " + grid->second.substr(0, grid->second.find(' ')) +
+                          " grid (e.g. entry 'Problem/Sphere/Grid'): set both to the same grid");
+      }
+
       void
       run(const fs::path &parameter_file, const std::string &output_override, std::ostream &log)
       {
@@ -86,6 +106,7 @@ namespace mpno
           trainer.emplace(resume_trainer(s, log));
         const NeuralOperator &model       = *trainer->model();
         const int64_t         spatial_dim = spatial_dim_of(model, s);
+        check_sphere_grid(model, s, parameter_file);
         log << "Model: " << model.model_name() << ", " << count_parameters(model) << " parameters ("
             << count_spectral_parameters(model) << " in the spectral weights)" << std::endl;
         log << "Precision: " << model.precision().describe(s.device) << std::endl;

@@ -1,13 +1,18 @@
 // HeatEquation (issue 5, time stepping): consecutive seeds follow one trajectory, an
 // implicit Euler step with a huge time step reaches the steady (Darcy) solution, and a
 // step from the steady state stays there.
+#include <deal.II/base/quadrature_lib.h>
 #include <deal.II/lac/vector.h>
+#include <deal.II/numerics/vector_tools_integrate_difference.h>
 
 #include <mpno/coupling/darcy.h>
 #include <mpno/coupling/heat.h>
 #include <mpno/coupling/linear_solve.h>
 
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
 
 #include "mpi_environment.h"
 
@@ -77,6 +82,44 @@ TEST(HeatEquation, AHugeStepReachesTheSteadyState)
   stepper.sample(0);
   stepper.advance(steady);
   EXPECT_LT(relative_difference(step(stepper), steady), 1e-9);
+}
+
+TEST(HeatEquation, TheStepOperatorIsStiffnessPlusMassOverDt)
+{
+  // v^T (A_step - K_a) v = ||v_h||^2 / dt for v vanishing on the boundary.
+  const double       dt = 3e-3;
+  mpno::HeatEquation heat(small(dt));
+  heat.sample(2);
+  heat.assemble_step();
+  const mpno::LinearSystem step = heat.linear_system();
+  mpno::DarcyParameters    d;
+  d.n_cells_per_side = 16;
+  mpno::DarcySolver darcy(d);
+  darcy.assemble_system(heat.coefficient());
+  const mpno::LinearSystem stiffness = darcy.linear_system();
+
+  std::mt19937                           generator(3);
+  std::uniform_real_distribution<double> uniform(-1., 1.);
+  dealii::Vector<double>                 v(heat.state().size()), av(v.size()), kv(v.size());
+  for (double &x : v)
+    x = uniform(generator);
+  step.constraints->set_zero(v);
+  step.matrix->vmult(av, v);
+  stiffness.matrix->vmult(kv, v);
+  const auto           &dof_handler = heat.get_solver().get_dof_handler();
+  dealii::Vector<float> cellwise(dof_handler.get_triangulation().n_active_cells());
+  dealii::VectorTools::integrate_difference(dof_handler,
+                                            v,
+                                            dealii::Functions::ZeroFunction<2>(),
+                                            cellwise,
+                                            dealii::QGauss<2>(3),
+                                            dealii::VectorTools::L2_norm);
+  const double mass = std::pow(dealii::VectorTools::compute_global_error(dof_handler.get_triangulation(),
+                                                                         cellwise,
+                                                                         dealii::VectorTools::L2_norm),
+                               2);
+  // integrate_difference keeps the cellwise norms in float: agreement to ~1e-9.
+  EXPECT_NEAR(v * av - v * kv, mass / dt, 1e-7 * mass / dt);
 }
 
 TEST(HeatEquation, BadSettingsAreNamed)

@@ -100,15 +100,11 @@ namespace mpno
         // The reference operator A_0 (a = 1) and its AMG B_0, built once: since
         // a >= a_min pointwise, A >= a_min A_0 for every instance, and
         // e^T A e <= r^T B_0 r / (a_min lambda_min(B_0 A_0)) (strategy `replace`).
-        // lambda_min is estimated by Lanczos until its estimate stagnates (an upper
-        // estimate: the bound holds if it is within the margin 1.1 of lambda_min;
-        // LinearSolve.LanczosMinimumIsWithinTheMargin compares with dense eigenvalues).
         reference.emplace(parameters);
         reference->assemble_system(dealii::Functions::ConstantFunction<2>(1.),
                                    dealii::Functions::ConstantFunction<2>(1.));
         reference->setup_amg();
-        const double lambda_min = estimate_preconditioned_spectrum(reference->linear_system()).first;
-        reference_bound         = 1.1 / (std::min(low, high) * lambda_min);
+        reference_bound = reference_bound_constant(reference->linear_system()) / std::min(low, high);
       }
 
       void

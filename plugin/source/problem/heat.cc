@@ -87,8 +87,8 @@ namespace mpno
                                    dealii::Functions::ConstantFunction<2>(1.),
                                    1. / parameters.time_step);
         reference->setup_amg();
-        const double lambda_min = estimate_preconditioned_spectrum(reference->linear_system()).first;
-        reference_bound         = 1.1 / (std::min({parameters.low, parameters.high, 1.}) * lambda_min);
+        reference_bound =
+          reference_bound_constant(reference->linear_system()) / std::min({parameters.low, parameters.high, 1.});
       }
 
       void

@@ -116,8 +116,8 @@ namespace mpno
         // e^T A e <= r^T B_0 r / (min(a_min, 1) lambda_min(B_0 A_0)) (strategy `replace`).
         reference.emplace(parameters);
         reference->assemble(dealii::Functions::ConstantFunction<3>(1.), dealii::Functions::ConstantFunction<3>(1.));
-        reference_system = reference->linear_system();
-        reference_lambda = estimate_preconditioned_spectrum(reference_system).first;
+        reference_system   = reference->linear_system();
+        reference_constant = reference_bound_constant(reference_system);
       }
 
       void
@@ -164,7 +164,7 @@ namespace mpno
       {
         LinearSystem system             = solver->linear_system();
         system.reference_preconditioner = &reference_system.get_preconditioner();
-        system.reference_bound          = 1.1 / (std::min(solver->last_minimum_coefficient, 1.) * reference_lambda);
+        system.reference_bound          = reference_constant / std::min(solver->last_minimum_coefficient, 1.);
         return system;
       }
 
@@ -223,7 +223,7 @@ namespace mpno
       std::optional<SphereSolver>                 solver;
       std::optional<SphereSolver>                 reference;
       LinearSystem                                reference_system;
-      double                                      reference_lambda = 0;
+      double                                      reference_constant = 0;
       std::unique_ptr<ExponentialField>           coefficient;
       std::unique_ptr<SphericalHarmonicExpansion> forcing;
       std::vector<FunctionOnLatLon>               charts;

@@ -91,7 +91,8 @@ namespace mpno
   };
 
   /**
-   * -div(a grad u) = f on [0,1]^2 with u = 0 on the boundary, discretised with FE_Q(p)
+   * -div(a grad u) + c u = f on [0,1]^2 (c >= 0 a constant, 0 for Darcy; HeatEquation's
+   * steps use c = 1 / dt) with u = 0 on the boundary, discretised with FE_Q(p)
    * on GridGenerator::subdivided_hyper_cube(n) and solved with SolverCG preconditioned by
    * TrilinosWrappers::PreconditionAMG (ML, elliptic, Chebyshev smoother, 2 sweeps).
    *

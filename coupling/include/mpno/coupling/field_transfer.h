@@ -92,8 +92,10 @@ namespace mpno
     virtual void
     fe_to_grid(const dealii::Vector<double> &fe_field, const dealii::ArrayView<double> &grid_values) const = 0;
 
-    /** The FE field (size n_fe_dofs()) whose nodal values interpolate the grid field
-     *  @p grid_values at the DoFs' support points. @throws if a size differs. */
+    /** The FE field (size n_fe_dofs()) whose nodal values are the grid field
+     *  @p grid_values reconstructed at the DoFs' support points (GridTransfer: multilinear
+     *  interpolation; SphereTransfer: band-limited harmonic analysis, evaluated).
+     *  @throws if a size differs. */
     virtual void
     grid_to_fe(const dealii::ArrayView<const float> &grid_values, dealii::Vector<double> &fe_field) const = 0;
 
@@ -104,8 +106,9 @@ namespace mpno
     /**
      * The transpose of grid_to_fe() (a linear map): applied to a residual (one integral
      * against each basis function) and divided pointwise by the same applied to
-     * basis_integrals(), it is a weighted average of the residual's density around each
-     * grid point (strategy `preconditioner`). @throws if a size differs.
+     * basis_integrals(), it estimates the residual's density at each grid point (strategy
+     * `preconditioner`): a local weighted average for GridTransfer, a band-limited
+     * (global, signed) kernel for SphereTransfer. @throws if a size differs.
      */
     virtual void
     grid_to_fe_transpose(const dealii::Vector<double>    &fe_values,

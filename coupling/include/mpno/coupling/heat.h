@@ -11,8 +11,8 @@
 #include <mpno/coupling/random_field.h>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
-#include <optional>
 
 namespace mpno
 {
@@ -50,8 +50,14 @@ namespace mpno
     /** @throws std::invalid_argument naming the setting for dt <= 0 or max_steps = 0. */
     explicit HeatEquation(const HeatParameters &parameters = HeatParameters());
 
+    /** Not copyable or movable: the vertex transfer points into the solver's mesh. */
+    HeatEquation(const HeatEquation &) = delete;
+    HeatEquation &
+    operator=(const HeatEquation &) = delete;
+
     /** Draw a and u^0 of trajectory @p seed / max_steps and advance seed % max_steps steps
-     *  (each solved to 1e-12). */
+     *  (each solved to 1e-12). The classical states of the last trajectory are cached: a
+     *  later step of it (e.g. seed + 1) costs only the steps in between. */
     void
     sample(std::uint64_t seed);
 
@@ -116,5 +122,9 @@ namespace mpno
     std::unique_ptr<GridFunction>        state_on_vertices;
     dealii::Vector<double>               current;
     unsigned int                         steps = 0;
+    /** The last trajectory sampled and its latest classical state and step. */
+    std::uint64_t          cached_trajectory = std::numeric_limits<std::uint64_t>::max();
+    dealii::Vector<double> cached_state;
+    unsigned int           cached_step = 0;
   };
 } // namespace mpno

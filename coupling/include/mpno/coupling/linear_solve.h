@@ -67,6 +67,17 @@ namespace mpno
   std::pair<double, double>
   estimate_preconditioned_spectrum(const LinearSystem &system, unsigned int max_iterations = 200);
 
+  /**
+   * The constant C_0 = 1.1 / lambda_min(B_0 A_0) of a reference system (A_0 with its
+   * preconditioner B_0, e.g. the coefficient-1 operator and its AMG): a problem whose
+   * instances satisfy A >= c A_0 (c > 0, e.g. the coefficient's minimum) sets
+   * LinearSystem::reference_bound = C_0 / c. lambda_min by
+   * estimate_preconditioned_spectrum() (an upper estimate); the margin 1.1 covers its
+   * error (LinearSolve.LanczosMinimumIsWithinTheMargin). @throws as that function.
+   */
+  double
+  reference_bound_constant(const LinearSystem &reference);
+
   /** Settings of solve_cg(). */
   struct KrylovSettings
   {

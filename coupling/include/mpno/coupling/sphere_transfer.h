@@ -49,16 +49,21 @@ namespace mpno
    *   the grid points;
    * - grid_to_fe: the grid's quadrature analysis (LatLonGrid::analysis) up to degree
    *   min(lmax, grid.max_exact_degree()), evaluated at the DoFs' support points;
-   * - grid_to_fe_transpose: its exact transpose.
+   * - grid_to_fe_transpose: its exact transpose (a global, band-limited kernel: not a
+   *   local average as GridTransfer's).
    * Each is a product with precomputed dense matrices ((lmax + 1)^2 columns), built in
    * the constructor in O((cells * quadrature points + grid points + DoFs) (lmax + 1)^2).
+   * The projection's quadrature is QGauss(p + 2) plus ceil(lmax / 2^(r + 1)) points per
+   * direction (r the refinements), so that it resolves Y_lmax on every cell.
    * Grid points are given in the chart of FunctionOnLatLon, (theta_k, phi_j), row-major
-   * [nlat, nlon] as LatLonGrid. @p solver must outlive this object and keep its mesh.
+   * [nlat, nlon] as LatLonGrid. Nothing refers to @p solver after construction; its mesh
+   * must not change while this transfer is used (the DoF numbering is baked in).
    */
   class SphereTransfer : public FieldTransfer<2>
   {
   public:
-    /** @throws std::invalid_argument for lmax = 0. */
+    /** @throws std::invalid_argument for lmax = 0, or when the dense tables would
+     *  exceed 4 GB (naming the degree, DoFs and grid points). */
     SphereTransfer(const SphereSolver &solver, const LatLonGrid &grid, unsigned int lmax);
 
     const std::array<unsigned int, 2> &
@@ -128,8 +133,8 @@ namespace mpno
     dealii::FullMatrix<double> projection;
     /** [n_grid, (lmax+1)^2]: Y_lm at the grid points. */
     dealii::FullMatrix<double> grid_harmonics;
-    /** [n_grid]: the grid's quadrature weights w_k 2 pi / nlon. */
-    std::vector<double> grid_weights;
+    /** [(lmax_grid+1)^2, n_grid]: the grid's analysis, w_k (2 pi / nlon) Y_lm(x_g). */
+    dealii::FullMatrix<double> analysis;
     /** [n_dofs, (lmax_grid+1)^2]: Y_lm at the support points. */
     dealii::FullMatrix<double> support_harmonics;
   };

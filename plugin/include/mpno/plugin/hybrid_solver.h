@@ -56,9 +56,12 @@ namespace mpno
    * @endcode
    *
    * The input fields (the operator's input channels, as dealii::Function objects) are
-   * evaluated at the points of a uniform grid of `Inference grid points` per axis on the
-   * box [lower, upper]; the prediction on that grid is interpolated multilinearly at the
-   * DoFs' support points (GridTransfer) and handed to the strategy.
+   * evaluated at the points of the operator's grid, and the prediction on that grid is
+   * brought to the FE space, by a FieldTransfer: by default a uniform grid of `Inference
+   * grid points` per axis on the box [lower, upper] with multilinear interpolation at the
+   * DoFs' support points (GridTransfer), or the problem's own
+   * (Problem::Interface::make_field_transfer(), e.g. a latitude-longitude grid on the
+   * sphere). The prediction is handed to the strategy.
    */
   template <int dim>
   class HybridSolver
