@@ -3,7 +3,7 @@
 // pays off", Newton part; a standalone study before a nonlinear Problem plugin exists).
 //
 //   newton_darcy [--train 400] [--test 10] [--epochs 25] [--cells 64,128,256]
-//                [--data-cells 64] [--forcing 100] [--seed 0]
+//                [--data-cells 64] [--forcing 100] [--eta-max 0.1,0] [--seed 0]
 //                [--output output/newton_darcy]
 //
 // Instances: a = 12 / 3 thresholded Gaussian random field (alpha 2, tau 3) on 32^2 points,
@@ -13,7 +13,8 @@
 // a and u sampled on the 32^2 grid (GridTransfer). An FNO (hidden 32, 12 x 12 modes, 4
 // layers, mixed precision with the tanh stabilizer, H1 loss, AdamW 5e-3 cosine) trains on
 // them. Then, for each --cells n and each test instance, Newton (GMRES + AMG rebuilt every
-// step, Eisenstat-Walker forcing, line search, stop at ||R|| <= 1e-10 ||R(0)||) runs from
+// step, Eisenstat-Walker forcing capped at each --eta-max value (0: exact Newton, GMRES to
+// 1e-12), line search, stop at ||R|| <= 1e-10 ||R(0)||) runs from
 //   zero       u_0 = 0;
 //   linear     the k = 1 solution (CG + AMG to 1e-6; its assembly, AMG and CG counted);
 //   kirchhoff  K^{-1} of the linear solution, K(u) = u + u^3 / 3 (an extra classical start:
@@ -67,6 +68,7 @@ namespace
   {
     int64_t                   train = 400, test = 10, epochs = 25, data_cells = 64, seed = 0;
     std::vector<unsigned int> cells{64, 128, 256};
+    std::vector<double>       eta_max{0.1, 0.};
     double                    forcing = 100.;
     std::string               output  = "output/newton_darcy";
   };
@@ -106,6 +108,29 @@ namespace
               }
             if (end != value.size() || !std::isfinite(options.forcing) || options.forcing <= 0)
               throw std::invalid_argument("--forcing expects a positive number, got '" + value + "'");
+          }
+        else if (arg == "--eta-max")
+          {
+            options.eta_max.clear();
+            std::stringstream in(value);
+            for (std::string item; std::getline(in, item, ',');)
+              {
+                std::size_t end = 0;
+                double      eta = -1;
+                try
+                  {
+                    eta = std::stod(item, &end);
+                  }
+                catch (const std::exception &)
+                  {
+                    end = 0;
+                  }
+                if (end != item.size() || !(eta >= 0 && eta < 1))
+                  throw std::invalid_argument("--eta-max expects numbers in [0, 1), got '" + value + "'");
+                options.eta_max.push_back(eta);
+              }
+            if (options.eta_max.empty())
+              throw std::invalid_argument("--eta-max expects numbers in [0, 1), got '" + value + "'");
           }
         else if (arg == "--cells")
           {
@@ -238,121 +263,126 @@ main(int argc, char **argv)
       const std::vector<std::string>               starts{"zero", "linear", "kirchhoff", "surrogate"};
       const dealii::Functions::ConstantFunction<2> f(options.forcing);
       for (const unsigned int n : options.cells)
-        {
-          NonlinearDarcyParameters parameters;
-          parameters.n_cells_per_side = n;
-          NonlinearDarcySolver         solver(parameters);
-          const GridTransfer<2>        transfer(solver.get_dof_handler(), {grid_points, grid_points});
-          std::map<std::string, Tally> tallies;
-          for (int64_t i = 0; i < options.test; ++i)
-            {
-              const std::vector<double> values = coefficient_values(field, 1000000000 + i);
-              const GridFunction        a(grid_points, grid_points, values);
-              solver.set_problem(a, f);
-              dealii::Vector<double> reference;
-              for (const std::string &name : starts)
-                {
-                  Tally                 &tally = tallies[name];
-                  dealii::Vector<double> u(solver.get_dof_handler().n_dofs());
-                  NewtonResult           extra; // the start's own assembly / AMG / CG
-                  double                 extra_seconds = 0;
-                  const auto             solve_start   = Clock::now();
-                  if (name == "linear" || name == "kirchhoff")
-                    {
-                      solver.solve_linear(u, 1e-6, extra);
-                      if (name == "kirchhoff")
-                        NonlinearDarcySolver::kirchhoff_guess(u);
-                    }
-                  else if (name == "surrogate")
-                    {
-                      const auto    inference_start = Clock::now();
-                      torch::Tensor x               = torch::from_blob(const_cast<double *>(values.data()),
-                                                         {1, 1, grid_points, grid_points},
-                                                         torch::kFloat64)
-                                          .to(torch::kFloat32);
-                      torch::Tensor prediction;
-                      {
-                        torch::NoGradGuard no_grad;
-                        prediction = trainer.predict(x).contiguous().to(torch::kFloat32);
-                      }
-                      transfer.grid_to_fe(dealii::ArrayView<const float>(prediction.data_ptr<float>(),
-                                                                         grid_points * grid_points),
-                                          u);
-                      extra_seconds += seconds_since(inference_start);
-                    }
-                  const dealii::Vector<double> initial = u;
-                  NewtonResult                 result  = solver.solve(u);
-                  add(tally, extra);
-                  add(tally, result);
-                  if (!result.converged() && name != "linear")
-                    {
-                      // Fallback: Newton from the linear problem's solution, counted.
-                      ++tally.fallbacks;
-                      NewtonResult fallback_extra;
-                      solver.solve_linear(u, 1e-6, fallback_extra);
-                      result = solver.solve(u);
-                      add(tally, fallback_extra);
-                      add(tally, result);
-                    }
-                  tally.seconds += seconds_since(solve_start);
-                  tally.extra += extra_seconds;
-                  ++tally.instances;
-                  if (!result.converged())
-                    ++tally.failures;
-                  tally.max_residual = std::max(tally.max_residual, result.final_relative_residual);
-                  if (name == "zero")
-                    reference = u;
-                  if (reference.size() > 0 && reference.l2_norm() > 0)
-                    {
-                      dealii::Vector<double> difference(initial);
-                      difference -= reference;
-                      tally.start_error += difference.l2_norm() / reference.l2_norm();
-                    }
-                }
-            }
-
-          // Best classical start by mean wall time (the issue's: zero or linear).
-          double      best_seconds = std::numeric_limits<double>::infinity(), best_steps = 0;
-          std::string best;
-          for (const std::string name : {"zero", "linear"})
-            if (tallies[name].failures == 0 && tallies[name].seconds < best_seconds)
+        for (const double eta_max : options.eta_max)
+          {
+            NonlinearDarcyParameters parameters;
+            parameters.n_cells_per_side = n;
+            parameters.eta_max          = eta_max;
+            NonlinearDarcySolver         solver(parameters);
+            const GridTransfer<2>        transfer(solver.get_dof_handler(), {grid_points, grid_points});
+            std::map<std::string, Tally> tallies;
+            for (int64_t i = 0; i < options.test; ++i)
               {
-                best_seconds = tallies[name].seconds;
-                best_steps   = tallies[name].steps;
-                best         = name;
+                const std::vector<double> values = coefficient_values(field, 1000000000 + i);
+                const GridFunction        a(grid_points, grid_points, values);
+                solver.set_problem(a, f);
+                dealii::Vector<double> reference;
+                for (const std::string &name : starts)
+                  {
+                    Tally                 &tally = tallies[name];
+                    dealii::Vector<double> u(solver.get_dof_handler().n_dofs());
+                    NewtonResult           extra; // the start's own assembly / AMG / CG
+                    double                 extra_seconds = 0;
+                    const auto             solve_start   = Clock::now();
+                    if (name == "linear" || name == "kirchhoff")
+                      {
+                        solver.solve_linear(u, 1e-6, extra);
+                        if (name == "kirchhoff")
+                          NonlinearDarcySolver::kirchhoff_guess(u);
+                      }
+                    else if (name == "surrogate")
+                      {
+                        const auto    inference_start = Clock::now();
+                        torch::Tensor x               = torch::from_blob(const_cast<double *>(values.data()),
+                                                           {1, 1, grid_points, grid_points},
+                                                           torch::kFloat64)
+                                            .to(torch::kFloat32);
+                        torch::Tensor prediction;
+                        {
+                          torch::NoGradGuard no_grad;
+                          prediction = trainer.predict(x).contiguous().to(torch::kFloat32);
+                        }
+                        transfer.grid_to_fe(dealii::ArrayView<const float>(prediction.data_ptr<float>(),
+                                                                           grid_points * grid_points),
+                                            u);
+                        extra_seconds += seconds_since(inference_start);
+                      }
+                    const dealii::Vector<double> initial = u;
+                    NewtonResult                 result  = solver.solve(u);
+                    add(tally, extra);
+                    add(tally, result);
+                    if (!result.converged() && name != "linear")
+                      {
+                        // Fallback: Newton from the linear problem's solution, counted.
+                        ++tally.fallbacks;
+                        NewtonResult fallback_extra;
+                        solver.solve_linear(u, 1e-6, fallback_extra);
+                        result = solver.solve(u);
+                        add(tally, fallback_extra);
+                        add(tally, result);
+                      }
+                    tally.seconds += seconds_since(solve_start);
+                    tally.extra += extra_seconds;
+                    ++tally.instances;
+                    if (!result.converged())
+                      ++tally.failures;
+                    tally.max_residual = std::max(tally.max_residual, result.final_relative_residual);
+                    if (name == "zero")
+                      reference = u;
+                    if (reference.size() > 0 && reference.l2_norm() > 0)
+                      {
+                        dealii::Vector<double> difference(initial);
+                        difference -= reference;
+                        tally.start_error += difference.l2_norm() / reference.l2_norm();
+                      }
+                  }
               }
-          const double m = static_cast<double>(options.test);
-          std::cout << "\nn = " << n << " (" << solver.get_dof_handler().n_dofs() << " DoFs), " << options.test
-                    << " instances, means per instance; ratios to the best of zero / linear (" << best << ")\n"
-                    << std::left << std::setw(10) << "start" << std::right << std::setw(8) << "newton" << std::setw(8)
-                    << "gmres" << std::setw(10) << "assembly" << std::setw(10) << "amg" << std::setw(10) << "krylov"
-                    << std::setw(10) << "infer" << std::setw(10) << "total" << std::setw(8) << "steps/" << std::setw(8)
-                    << "time/" << std::setw(10) << "start err" << std::setw(10) << "max res" << std::setw(10)
-                    << "fallback" << std::setw(8) << "failed"
-                    << "\n";
-          for (const std::string &name : starts)
-            {
-              const Tally &t = tallies[name];
-              std::cout << std::left << std::setw(10) << name << std::right << std::fixed << std::setprecision(2)
-                        << std::setw(8) << t.steps / m << std::setw(8) << std::setprecision(1)
-                        << t.linear_iterations / m << std::setprecision(4) << std::setw(10) << t.assembly / m
-                        << std::setw(10) << t.amg / m << std::setw(10) << t.linear / m << std::setw(10) << t.extra / m
-                        << std::setw(10) << t.seconds / m << std::setprecision(2) << std::setw(8)
-                        << t.steps / best_steps << std::setw(8) << t.seconds / best_seconds << std::scientific
-                        << std::setprecision(1) << std::setw(10) << t.start_error / m << std::setw(10) << t.max_residual
-                        << std::defaultfloat << std::setw(10) << t.fallbacks << std::setw(8) << t.failures << "\n";
-            }
-          for (const std::string &name : starts)
-            {
-              const Tally &t = tallies[name];
-              std::cout << "RESULT n=" << n << " start=" << name << " newton_steps=" << t.steps / m
-                        << " gmres_iterations=" << t.linear_iterations / m << " seconds=" << t.seconds / m
-                        << " steps_ratio=" << t.steps / best_steps << " time_ratio=" << t.seconds / best_seconds
-                        << " best_classical=" << best << " max_final_relative_residual=" << t.max_residual
-                        << " fallbacks=" << t.fallbacks << " failures=" << t.failures << "\n";
-            }
-          std::cout << std::flush;
-        }
+
+            // Best classical start by mean wall time (the issue's: zero or linear).
+            double      best_seconds = std::numeric_limits<double>::infinity(), best_steps = 0;
+            std::string best;
+            for (const std::string name : {"zero", "linear"})
+              if (tallies[name].failures == 0 && tallies[name].seconds < best_seconds)
+                {
+                  best_seconds = tallies[name].seconds;
+                  best_steps   = tallies[name].steps;
+                  best         = name;
+                }
+            const double m = static_cast<double>(options.test);
+            std::cout << "\nn = " << n << " (" << solver.get_dof_handler().n_dofs() << " DoFs), eta_max " << eta_max
+                      << ", " << options.test << " instances, means per instance; ratios to the best of zero / linear ("
+                      << best << ")\n"
+                      << std::left << std::setw(10) << "start" << std::right << std::setw(8) << "newton" << std::setw(8)
+                      << "gmres" << std::setw(10) << "assembly" << std::setw(10) << "amg" << std::setw(10) << "krylov"
+                      << std::setw(10) << "infer" << std::setw(10) << "total" << std::setw(8) << "steps/"
+                      << std::setw(8) << "time/" << std::setw(10) << "start err" << std::setw(10) << "max res"
+                      << std::setw(10) << "fallback" << std::setw(8) << "failed"
+                      << "\n";
+            for (const std::string &name : starts)
+              {
+                const Tally &t = tallies[name];
+                std::cout << std::left << std::setw(10) << name << std::right << std::fixed << std::setprecision(2)
+                          << std::setw(8) << t.steps / m << std::setw(8) << std::setprecision(1)
+                          << t.linear_iterations / m << std::setprecision(4) << std::setw(10) << t.assembly / m
+                          << std::setw(10) << t.amg / m << std::setw(10) << t.linear / m << std::setw(10) << t.extra / m
+                          << std::setw(10) << t.seconds / m << std::setprecision(2) << std::setw(8)
+                          << t.steps / best_steps << std::setw(8) << t.seconds / best_seconds << std::scientific
+                          << std::setprecision(1) << std::setw(10) << t.start_error / m << std::setw(10)
+                          << t.max_residual << std::defaultfloat << std::setw(10) << t.fallbacks << std::setw(8)
+                          << t.failures << "\n";
+              }
+            for (const std::string &name : starts)
+              {
+                const Tally &t = tallies[name];
+                std::cout << std::defaultfloat << std::setprecision(4) << "RESULT n=" << n << " eta_max=" << eta_max
+                          << " start=" << name << " newton_steps=" << t.steps / m
+                          << " gmres_iterations=" << t.linear_iterations / m << " seconds=" << t.seconds / m
+                          << " steps_ratio=" << t.steps / best_steps << " time_ratio=" << t.seconds / best_seconds
+                          << " best_classical=" << best << " max_final_relative_residual=" << t.max_residual
+                          << " fallbacks=" << t.fallbacks << " failures=" << t.failures << "\n";
+              }
+            std::cout << std::flush;
+          }
     }
   catch (const std::exception &error)
     {
