@@ -1,0 +1,440 @@
+// newton_darcy: a neural operator's prediction as Newton's initial guess for the nonlinear
+// Darcy problem -div(a (1 + u^2) grad u) = f (issue 5, "Hybrid solvers where a surrogate
+// pays off", Newton part; a standalone study before a nonlinear Problem plugin exists).
+//
+//   newton_darcy [--train 400] [--test 10] [--epochs 25] [--cells 64,128,256]
+//                [--data-cells 64] [--forcing 100] [--eta-max 0.1,0] [--seed 0]
+//                [--error-scales 0.5,0.2,0.1,0.05,0.01] [--max-newton-steps 30]
+//                [--output output/newton_darcy]
+//
+// Instances: a = 12 / 3 thresholded Gaussian random field (alpha 2, tau 3) on 32^2 points,
+// nearest-point (the Darcy problem's coefficient), seeds i (training) and 1e9 + i (test);
+// f = --forcing (constant), which makes ||u||_inf of O(1) so that k(u) = 1 + u^2 matters.
+// Training data: NonlinearDarcySolver on --data-cells^2 Q1 cells to ||R|| <= 1e-10 ||R(0)||,
+// a and u sampled on the 32^2 grid (GridTransfer). An FNO (hidden 32, 12 x 12 modes, 4
+// layers, mixed precision with the tanh stabilizer, H1 loss, AdamW 5e-3 cosine) trains on
+// them. Then, for each --cells n and each test instance, Newton (GMRES + AMG rebuilt every
+// step, Eisenstat-Walker forcing capped at each --eta-max value (0: exact Newton, GMRES to
+// 1e-12), line search, stop at ||R|| <= 1e-10 ||R(0)||) runs from
+//   zero       u_0 = 0;
+//   linear     the k = 1 solution (CG + AMG to 1e-6; its assembly, AMG and CG counted);
+//   kirchhoff  K^{-1} of the linear solution, K(u) = u + u^3 / 3 (an extra classical start:
+//              the continuous problem is linear in K(u));
+//   surrogate  the FNO's prediction on the 32^2 grid, bilinear onto the mesh (inference and
+//              transfer counted).
+// A start whose Newton does not converge (or a non-finite prediction) falls back to Newton
+// from the linear start, all of it counted, and is reported as a fallback; an instance that
+// still fails is reported as a failure with its residual (--max-newton-steps, for the
+// evaluation solves only, exercises this). Wall times are measured around
+// each whole solve (1 thread). Prints a table per n and RESULT lines. --error-scales adds a
+// diagnostic (default none): Newton steps from u* + s (prediction - u*), u* the converged
+// solution, i.e. from a start whose error is the surrogate's scaled by s.
+#include <deal.II/base/mpi.h>
+#include <deal.II/lac/vector.h>
+
+#include <mpno/coupling/darcy.h>
+#include <mpno/coupling/grid_transfer.h>
+#include <mpno/coupling/nonlinear_darcy.h>
+#include <mpno/coupling/random_field.h>
+
+#include <mpno/surrogate/fno.h>
+#include <mpno/surrogate/neural_operator.h>
+#include <mpno/surrogate/precision.h>
+#include <mpno/surrogate/trainer.h>
+
+#include <torch/torch.h>
+
+#include "bench_options.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <sstream>
+
+namespace
+{
+  using namespace mpno;
+  using Clock = std::chrono::steady_clock;
+
+  constexpr unsigned int grid_points = 32;
+
+  double
+  seconds_since(const Clock::time_point start)
+  {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  }
+
+  struct Options
+  {
+    int64_t                   train = 400, test = 10, epochs = 25, data_cells = 64, seed = 0, max_newton_steps = 30;
+    std::vector<unsigned int> cells{64, 128, 256};
+    std::vector<double>       eta_max{0.1, 0.};
+    std::vector<double>       error_scales;
+    double                    forcing = 100.;
+    std::string               output  = "output/newton_darcy";
+  };
+
+  Options
+  parse(int argc, char **argv)
+  {
+    Options options;
+    for (int i = 1; i < argc; ++i)
+      {
+        const std::string arg = argv[i];
+        if (i + 1 >= argc)
+          throw std::invalid_argument("option " + arg + " needs a value");
+        const std::string value = argv[++i];
+        if (arg == "--train")
+          options.train = bench::parse_integer(arg, value, 1);
+        else if (arg == "--test")
+          options.test = bench::parse_integer(arg, value, 1);
+        else if (arg == "--epochs")
+          options.epochs = bench::parse_integer(arg, value, 1);
+        else if (arg == "--data-cells")
+          options.data_cells = bench::parse_integer(arg, value, 2);
+        else if (arg == "--max-newton-steps")
+          options.max_newton_steps = bench::parse_integer(arg, value, 1);
+        else if (arg == "--seed")
+          options.seed = bench::parse_integer(arg, value, 0);
+        else if (arg == "--output")
+          options.output = value;
+        else if (arg == "--forcing")
+          {
+            std::size_t end = 0;
+            try
+              {
+                options.forcing = std::stod(value, &end);
+              }
+            catch (const std::exception &)
+              {
+                end = 0;
+              }
+            if (end != value.size() || !std::isfinite(options.forcing) || options.forcing <= 0)
+              throw std::invalid_argument("--forcing expects a positive number, got '" + value + "'");
+          }
+        else if (arg == "--eta-max")
+          {
+            options.eta_max.clear();
+            std::stringstream in(value);
+            for (std::string item; std::getline(in, item, ',');)
+              {
+                std::size_t end = 0;
+                double      eta = -1;
+                try
+                  {
+                    eta = std::stod(item, &end);
+                  }
+                catch (const std::exception &)
+                  {
+                    end = 0;
+                  }
+                if (end != item.size() || !(eta >= 0 && eta < 1))
+                  throw std::invalid_argument("--eta-max expects numbers in [0, 1), got '" + value + "'");
+                options.eta_max.push_back(eta);
+              }
+            if (options.eta_max.empty())
+              throw std::invalid_argument("--eta-max expects numbers in [0, 1), got '" + value + "'");
+          }
+        else if (arg == "--error-scales")
+          {
+            std::stringstream in(value);
+            for (std::string item; std::getline(in, item, ',');)
+              {
+                std::size_t end   = 0;
+                double      scale = -1;
+                try
+                  {
+                    scale = std::stod(item, &end);
+                  }
+                catch (const std::exception &)
+                  {
+                    end = 0;
+                  }
+                if (end != item.size() || !(scale >= 0))
+                  throw std::invalid_argument("--error-scales expects numbers >= 0, got '" + value + "'");
+                options.error_scales.push_back(scale);
+              }
+          }
+        else if (arg == "--cells")
+          {
+            options.cells.clear();
+            std::stringstream in(value);
+            for (std::string item; std::getline(in, item, ',');)
+              options.cells.push_back(static_cast<unsigned int>(bench::parse_integer(arg, item, 2)));
+            if (options.cells.empty())
+              throw std::invalid_argument("--cells expects a list of integers >= 2, got '" + value + "'");
+          }
+        else
+          throw std::invalid_argument("unknown option '" + arg + "' (see the head of newton_darcy.cc)");
+      }
+    return options;
+  }
+
+  /** The coefficient's grid values (32^2, row-major, x first) of instance @p seed. */
+  std::vector<double>
+  coefficient_values(const GaussianRandomField<2> &field, const std::uint64_t seed)
+  {
+    return threshold(field.sample(seed), 12., 3.);
+  }
+
+  /** Inputs a [n, 1, 32, 32] and Newton solutions u [n, 1, 32, 32]. */
+  TensorDataset
+  generate(NonlinearDarcySolver         &solver,
+           const GaussianRandomField<2> &field,
+           const double                  forcing,
+           const int64_t                 n,
+           const std::uint64_t           seed0,
+           double                       &max_u)
+  {
+    TensorDataset data;
+    data.x = torch::zeros({n, 1, grid_points, grid_points}, torch::kFloat32);
+    data.y = torch::zeros({n, 1, grid_points, grid_points}, torch::kFloat32);
+    const GridTransfer<2>                        transfer(solver.get_dof_handler(), {grid_points, grid_points});
+    const dealii::Functions::ConstantFunction<2> f(forcing);
+    for (int64_t i = 0; i < n; ++i)
+      {
+        const std::vector<double> values = coefficient_values(field, seed0 + i);
+        const GridFunction        a(grid_points, grid_points, values);
+        solver.set_problem(a, f);
+        dealii::Vector<double> u;
+        NewtonResult           timing;
+        solver.solve_linear(u, 1e-6, timing);
+        NonlinearDarcySolver::kirchhoff_guess(u);
+        const NewtonResult result = solver.solve(u);
+        if (!result.converged())
+          throw std::runtime_error("data generation: Newton did not converge for seed " + std::to_string(seed0 + i) +
+                                   " (" + to_string(result.status) + ")");
+        max_u    = std::max(max_u, u.linfty_norm());
+        float *x = data.x[i][0].data_ptr<float>();
+        for (std::size_t k = 0; k < values.size(); ++k)
+          x[k] = static_cast<float>(values[k]);
+        transfer.fe_to_grid(u, dealii::ArrayView<float>(data.y[i][0].data_ptr<float>(), grid_points * grid_points));
+      }
+    return data;
+  }
+
+  /** Per start and mesh: sums over the instances. */
+  struct Tally
+  {
+    double       steps = 0, linear_iterations = 0, seconds = 0, assembly = 0, amg = 0, linear = 0, extra = 0;
+    double       max_residual = 0, start_error = 0;
+    unsigned int fallbacks = 0, failures = 0, instances = 0;
+  };
+
+  void
+  add(Tally &tally, const NewtonResult &r)
+  {
+    tally.steps += r.newton_steps;
+    tally.linear_iterations += r.linear_iterations;
+    tally.assembly += r.assembly_seconds;
+    tally.amg += r.amg_setup_seconds;
+    tally.linear += r.linear_seconds;
+  }
+} // namespace
+
+int
+main(int argc, char **argv)
+{
+  dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
+  try
+    {
+      const Options options = parse(argc, argv);
+      torch::set_num_threads(1);
+      torch::manual_seed(options.seed);
+      const GaussianRandomField<2> field(grid_points, 2., 3.);
+
+      // 1. Data.
+      auto                     start = Clock::now();
+      NonlinearDarcyParameters data_parameters;
+      data_parameters.n_cells_per_side = options.data_cells;
+      NonlinearDarcySolver data_solver(data_parameters);
+      double               max_u = 0;
+      const TensorDataset  train = generate(data_solver, field, options.forcing, options.train, 0, max_u);
+      const TensorDataset  test  = generate(data_solver, field, options.forcing, options.test, 1000000000, max_u);
+      std::cout << "newton_darcy: " << options.train << " + " << options.test << " instances on " << options.data_cells
+                << "^2 cells in " << seconds_since(start) << " s, f = " << options.forcing << ", max ||u||_inf "
+                << max_u << std::endl;
+
+      // 2. The operator.
+      start = Clock::now();
+      FNOOptions fno;
+      fno.in_channels     = 1;
+      fno.out_channels    = 1;
+      fno.hidden_channels = 32;
+      fno.n_layers        = 4;
+      fno.n_modes         = {12, 12};
+      PrecisionPolicy policy;
+      policy.spectral_precision = SpectralPrecision::mixed;
+      policy.stabilizer         = Stabilizer::tanh;
+      auto           model      = make_neural_operator("fno", fno.to_text(), policy);
+      TrainerOptions training;
+      training.epochs        = options.epochs;
+      training.batch_size    = 16;
+      training.learning_rate = 5e-3;
+      training.t_max         = options.epochs;
+      training.training_loss = "h1";
+      training.seed          = options.seed;
+      Trainer trainer(model, training, options.output, &std::cout);
+      trainer.set_normalizers(true, true);
+      trainer.train(train, {{"test", test}});
+      const auto errors = trainer.evaluate({{"test", test}});
+      std::cout << "newton_darcy: trained in " << seconds_since(start) << " s; test L2 " << errors.at("test").l2
+                << " H1 " << errors.at("test").h1 << std::endl;
+      model->eval();
+
+      // 3. Newton from each start.
+      const std::vector<std::string>               starts{"zero", "linear", "kirchhoff", "surrogate"};
+      const dealii::Functions::ConstantFunction<2> f(options.forcing);
+      for (const unsigned int n : options.cells)
+        for (const double eta_max : options.eta_max)
+          {
+            NonlinearDarcyParameters parameters;
+            parameters.n_cells_per_side = n;
+            parameters.eta_max          = eta_max;
+            parameters.max_newton_steps = options.max_newton_steps;
+            NonlinearDarcySolver         solver(parameters);
+            const GridTransfer<2>        transfer(solver.get_dof_handler(), {grid_points, grid_points});
+            std::map<std::string, Tally> tallies;
+            std::map<double, double>     scaled_steps;
+            for (int64_t i = 0; i < options.test; ++i)
+              {
+                const std::vector<double> values = coefficient_values(field, 1000000000 + i);
+                const GridFunction        a(grid_points, grid_points, values);
+                solver.set_problem(a, f);
+                dealii::Vector<double> reference, prediction_fe;
+                for (const std::string &name : starts)
+                  {
+                    Tally                 &tally = tallies[name];
+                    dealii::Vector<double> u(solver.get_dof_handler().n_dofs());
+                    NewtonResult           extra; // the start's own assembly / AMG / CG
+                    double                 extra_seconds = 0;
+                    const auto             solve_start   = Clock::now();
+                    if (name == "linear" || name == "kirchhoff")
+                      {
+                        solver.solve_linear(u, 1e-6, extra);
+                        if (name == "kirchhoff")
+                          NonlinearDarcySolver::kirchhoff_guess(u);
+                      }
+                    else if (name == "surrogate")
+                      {
+                        const auto    inference_start = Clock::now();
+                        torch::Tensor x               = torch::from_blob(const_cast<double *>(values.data()),
+                                                           {1, 1, grid_points, grid_points},
+                                                           torch::kFloat64)
+                                            .to(torch::kFloat32);
+                        torch::Tensor prediction;
+                        {
+                          torch::NoGradGuard no_grad;
+                          prediction = trainer.predict(x).contiguous().to(torch::kFloat32);
+                        }
+                        transfer.grid_to_fe(dealii::ArrayView<const float>(prediction.data_ptr<float>(),
+                                                                           grid_points * grid_points),
+                                            u);
+                        extra_seconds += seconds_since(inference_start);
+                      }
+                    const dealii::Vector<double> initial = u;
+                    NewtonResult                 result  = solver.solve(u);
+                    add(tally, extra);
+                    add(tally, result);
+                    if (!result.converged() && name != "linear")
+                      {
+                        // Fallback: Newton from the linear problem's solution, counted.
+                        ++tally.fallbacks;
+                        NewtonResult fallback_extra;
+                        solver.solve_linear(u, 1e-6, fallback_extra);
+                        result = solver.solve(u);
+                        add(tally, fallback_extra);
+                        add(tally, result);
+                      }
+                    tally.seconds += seconds_since(solve_start);
+                    tally.extra += extra_seconds;
+                    ++tally.instances;
+                    if (!result.converged())
+                      ++tally.failures;
+                    tally.max_residual = std::max(tally.max_residual, result.final_relative_residual);
+                    if (name == "zero")
+                      reference = u;
+                    if (reference.size() > 0 && reference.l2_norm() > 0)
+                      {
+                        dealii::Vector<double> difference(initial);
+                        difference -= reference;
+                        tally.start_error += difference.l2_norm() / reference.l2_norm();
+                      }
+                    if (name == "surrogate")
+                      prediction_fe = initial;
+                  }
+                // Diagnostic: Newton from u* + s (prediction - u*), the prediction's error scaled
+                // by s (u* the converged solution): how accurate a start must be.
+                if (prediction_fe.size() == reference.size())
+                  for (const double scale : options.error_scales)
+                    {
+                      dealii::Vector<double> u(reference);
+                      u.sadd(1. - scale, scale, prediction_fe);
+                      const NewtonResult result = solver.solve(u);
+                      scaled_steps[scale] += result.converged() ? result.newton_steps : std::nan("");
+                    }
+              }
+
+            // Best classical start by mean wall time (the issue's: zero or linear).
+            double      best_seconds = std::numeric_limits<double>::infinity(), best_steps = 0;
+            std::string best = "none";
+            for (const std::string name : {"zero", "linear"})
+              if (tallies[name].failures == 0 && tallies[name].seconds < best_seconds)
+                {
+                  best_seconds = tallies[name].seconds;
+                  best_steps   = tallies[name].steps;
+                  best         = name;
+                }
+            if (best == "none") // every classical start failed somewhere: no ratios
+              best_seconds = best_steps = std::nan("");
+            const double m = static_cast<double>(options.test);
+            std::cout << "\nn = " << n << " (" << solver.get_dof_handler().n_dofs() << " DoFs), eta_max " << eta_max
+                      << ", " << options.test << " instances, means per instance; ratios to the best of zero / linear ("
+                      << best << ")\n"
+                      << std::left << std::setw(10) << "start" << std::right << std::setw(8) << "newton" << std::setw(8)
+                      << "gmres" << std::setw(10) << "assembly" << std::setw(10) << "amg" << std::setw(10) << "krylov"
+                      << std::setw(10) << "infer" << std::setw(10) << "total" << std::setw(8) << "steps/"
+                      << std::setw(8) << "time/" << std::setw(10) << "start err" << std::setw(10) << "max res"
+                      << std::setw(10) << "fallback" << std::setw(8) << "failed"
+                      << "\n";
+            for (const std::string &name : starts)
+              {
+                const Tally &t = tallies[name];
+                std::cout << std::left << std::setw(10) << name << std::right << std::fixed << std::setprecision(2)
+                          << std::setw(8) << t.steps / m << std::setw(8) << std::setprecision(1)
+                          << t.linear_iterations / m << std::setprecision(4) << std::setw(10) << t.assembly / m
+                          << std::setw(10) << t.amg / m << std::setw(10) << t.linear / m << std::setw(10) << t.extra / m
+                          << std::setw(10) << t.seconds / m << std::setprecision(2) << std::setw(8)
+                          << t.steps / best_steps << std::setw(8) << t.seconds / best_seconds << std::scientific
+                          << std::setprecision(1) << std::setw(10) << t.start_error / m << std::setw(10)
+                          << t.max_residual << std::defaultfloat << std::setw(10) << t.fallbacks << std::setw(8)
+                          << t.failures << "\n";
+              }
+            for (const std::string &name : starts)
+              {
+                const Tally &t = tallies[name];
+                std::cout << std::defaultfloat << std::setprecision(4) << "RESULT n=" << n << " eta_max=" << eta_max
+                          << " start=" << name << " newton_steps=" << t.steps / m
+                          << " gmres_iterations=" << t.linear_iterations / m << " seconds=" << t.seconds / m
+                          << " steps_ratio=" << t.steps / best_steps << " time_ratio=" << t.seconds / best_seconds
+                          << " best_classical=" << best << " max_final_relative_residual=" << t.max_residual
+                          << " fallbacks=" << t.fallbacks << " failures=" << t.failures << "\n";
+              }
+            for (const auto &[scale, steps] : scaled_steps)
+              std::cout << "RESULT n=" << n << " eta_max=" << eta_max << " start=exact+" << scale
+                        << "*surrogate_error newton_steps=" << steps / m << " steps_ratio=" << steps / best_steps
+                        << " (diagnostic, not a realisable start)\n";
+            std::cout << std::flush;
+          }
+    }
+  catch (const std::exception &error)
+    {
+      std::cerr << "newton_darcy: " << error.what() << std::endl;
+      return 1;
+    }
+  return 0;
+}
