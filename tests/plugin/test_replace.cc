@@ -20,6 +20,7 @@
 #include <cmath>
 #include <iostream>
 #include <limits>
+#include <random>
 
 namespace
 {
@@ -214,6 +215,50 @@ TEST(ReplaceStrategy, FromZeroIsTheCertifiedSolveWithoutSurrogate)
   EXPECT_GT(result.strategy_iterations, 0u);
   EXPECT_LE(result.error_bound, 0.01);
   EXPECT_LE(relative_energy_error(system, solution, reference), result.error_bound);
+}
+
+TEST(ReplaceStrategy, ReferenceBoundHoldsForEachProblem)
+{
+  // e^T A e <= C r^T B_0 r (r = A e) for the reference preconditioner and constant each
+  // built-in problem sets, for a smooth e (the discrete solution) and a rough one.
+  const std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> problems{
+    {"darcy", {{"Cells per side", "32"}, {"Coefficient grid points", "16"}}},
+    {"heat", {{"Cells per side", "32"}, {"Coefficient grid points", "16"}}},
+    {"sphere", {{"Refinements", "3"}, {"Maximum degree", "8"}}}};
+  for (const auto &[name, entries] : problems)
+    {
+      dealii::ParameterHandler prm;
+      prm.enter_subsection("Problem");
+      mpno::Problem::registry<2>().declare_parameters(prm);
+      prm.enter_subsection(name == "darcy" ? "Darcy" : name == "heat" ? "Heat" : "Sphere");
+      for (const auto &[entry, value] : entries)
+        prm.set(entry, value);
+      prm.leave_subsection();
+      auto problem = mpno::Problem::registry<2>().create(name);
+      problem->parse_parameters(prm);
+      prm.leave_subsection();
+      problem->setup();
+      problem->sample(17);
+      problem->assemble();
+      const mpno::LinearSystem system = problem->linear_system();
+      ASSERT_NE(system.reference_preconditioner, nullptr) << name;
+      std::mt19937                           generator(5);
+      std::uniform_real_distribution<double> uniform(-1., 1.);
+      dealii::Vector<double>                 rough(system.rhs->size());
+      for (double &x : rough)
+        x = uniform(generator);
+      for (dealii::Vector<double> e : {discrete_solution(system), rough})
+        {
+          system.constraints->set_zero(e);
+          dealii::Vector<double> r(e.size()), z(e.size());
+          system.matrix->vmult(r, e);
+          system.constraints->set_zero(r);
+          system.reference_preconditioner->vmult(z, r);
+          const double bound = std::sqrt(system.reference_bound * (r * z));
+          EXPECT_GE(bound, std::sqrt(e * r)) << name;
+          EXPECT_LT(bound, 10. * std::sqrt(e * r)) << name << ": a bound, but not a useful one";
+        }
+    }
 }
 
 TEST(ReplaceStrategy, ToleranceOutsideZeroOneIsAnError)
