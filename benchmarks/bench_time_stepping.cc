@@ -112,16 +112,17 @@ namespace
   {
     plugin::JobContext job(options.parameter_file, "");
     if (job.dimension != 2 || job.problem_name != "heat")
-      throw std::invalid_argument("bench_time_stepping: expected a 2D job with Problem/Name = heat in '" +
-                                  options.parameter_file.string() + "'");
+      throw std::invalid_argument("expected a 2D job with Problem/Name = heat in '" + options.parameter_file.string() +
+                                  "'");
     job.prm.enter_subsection("Problem");
     job.prm.enter_subsection("Heat");
     const unsigned int per_trajectory = job.prm.get_integer("Steps per trajectory");
     job.prm.leave_subsection();
     job.prm.leave_subsection();
     if (options.steps > per_trajectory)
-      throw std::invalid_argument("bench_time_stepping: --steps " + std::to_string(options.steps) +
-                                  " exceeds 'Problem/Heat/Steps per trajectory' = " + std::to_string(per_trajectory));
+      throw std::invalid_argument("--steps " + std::to_string(options.steps) +
+                                  " exceeds 'Problem/Heat/Steps per trajectory' = " + std::to_string(per_trajectory) +
+                                  " (raise that entry, and regenerate the data, for longer trajectories)");
     const plugin::HybridRunSettings run_settings = plugin::read_hybrid_run_settings(job.prm);
     const std::uint64_t             first_trajectory =
       (run_settings.seed + plugin::hybrid_seed_offset + per_trajectory - 1) / per_trajectory;

@@ -47,6 +47,29 @@ namespace mpno
 
     namespace
     {
+      /** Problem sphere's grid and an SFNO's quadrature must be the same grid (mpno train
+       *  checks the data, this the entries before anything runs). */
+      void
+      check_sphere_grids(JobContext &job, const std::string &where)
+      {
+        if (job.problem_name != "sphere")
+          return;
+        job.prm.enter_subsection("Surrogate");
+        const bool sfno = job.prm.get("Model") == "sfno";
+        job.prm.enter_subsection("SFNO");
+        const std::string model_grid = job.prm.get("grid");
+        job.prm.leave_subsection();
+        job.prm.leave_subsection();
+        job.prm.enter_subsection("Problem");
+        job.prm.enter_subsection("Sphere");
+        const std::string problem_grid = job.prm.get("Grid");
+        job.prm.leave_subsection();
+        job.prm.leave_subsection();
+        if (sfno && model_grid != problem_grid)
+          throw UserError(where + "entry 'Surrogate/SFNO/grid' = " + model_grid +
+                          " differs from 'Problem/Sphere/Grid' = " + problem_grid + ": set both to the same grid");
+      }
+
       template <int dim>
       void
       validate(JobContext &job)
@@ -79,6 +102,7 @@ namespace mpno
         if (!checkpoint.empty() && !fs::is_directory(resolve_path(checkpoint, job.parameter_file)))
           throw UserError(where + "entry 'Hybrid solver/Checkpoint': '" +
                           resolve_path(checkpoint, job.parameter_file).string() + "' does not exist");
+        check_sphere_grids(job, where);
       }
     } // namespace
 

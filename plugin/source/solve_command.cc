@@ -254,9 +254,10 @@ namespace mpno
                                     format_number(h.max_error_bound, 3) + ", true relative energy-norm error max " +
                                     format_number(h.max_certified_energy_error, 3) + ")\n" :
                                   std::string())
-            << "  max final relative residual " << h.max_final_relative_residual
-            << (h.certified > 0 ? " (of the answers not certified)" : "") << "; " << h.fallbacks
-            << " fallback(s); assembly + AMG setup " << h.assembly_seconds << " s (not counted above)" << std::endl;
+            << "  max final relative residual " << h.max_final_relative_residual << " (the solves from zero"
+            << (h.certified > 0 ? " and the answers not certified" : " and the strategy's") << ")"
+            << "; " << h.fallbacks << " fallback(s); assembly + AMG setup " << h.assembly_seconds
+            << " s (not counted above)" << std::endl;
         if (!vtu_files.empty())
           log << "Wrote " << vtu_files.size() << " VTU file(s), e.g. '" << vtu_files.front().string() << "'"
               << std::endl;

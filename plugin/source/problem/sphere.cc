@@ -65,7 +65,7 @@ namespace mpno
                           "The latitude-longitude grid of the operator (as Surrogate/SFNO/grid): n grid "
                           "points (the entries Training, Test and Inference grid points) mean n "
                           "latitudes and 2 (n - 1) longitudes on the equiangular grid (poles included), "
-                          "2 n on the Gauss-Legendre grid.");
+                          "n latitudes and 2 n longitudes on the Gauss-Legendre grid.");
         prm.declare_entry("Maximum degree",
                           "32",
                           Patterns::Integer(1, 256),

@@ -57,7 +57,7 @@ namespace mpno
       prm.declare_entry("n_modes",
                         "16, 32",
                         Patterns::List(Patterns::Integer(1), 2, 2),
-                        "lmax, m: spherical harmonic degrees l < lmax and orders m < m/2 kept "
+                        "n_1, n_2: spherical harmonic degrees l < n_1 and orders m < n_2 / 2 kept "
                         "(neuraloperator's n_modes of SphericalConv), then both truncated to the "
                         "smaller (triangular truncation) and to what the grid resolves.");
       prm.declare_entry("hidden_channels", "64", Patterns::Integer(1), "Width (channels) of the blocks.");
