@@ -143,9 +143,11 @@ namespace mpno
             {
               const Tensor<1, 2> a_grad_phi_i = a_values[q] * fe_values.shape_grad(i, q);
               for (unsigned int j = 0; j < dofs_per_cell; ++j)
-                cell_matrix(i, j) += (a_grad_phi_i * fe_values.shape_grad(j, q) +
-                                      reaction * fe_values.shape_value(i, q) * fe_values.shape_value(j, q)) *
-                                     fe_values.JxW(q);
+                cell_matrix(i, j) += a_grad_phi_i * fe_values.shape_grad(j, q) * fe_values.JxW(q);
+              if (reaction != 0.) // the mass term, only where it is wanted (Darcy: none)
+                for (unsigned int j = 0; j < dofs_per_cell; ++j)
+                  cell_matrix(i, j) +=
+                    reaction * fe_values.shape_value(i, q) * fe_values.shape_value(j, q) * fe_values.JxW(q);
               cell_rhs(i) += fe_values.shape_value(i, q) * f_values[q] * fe_values.JxW(q);
             }
         cell->get_dof_indices(dof_indices);
