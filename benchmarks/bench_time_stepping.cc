@@ -68,12 +68,7 @@ namespace
           return argv[++i];
         };
         if (arg == "--cells")
-          {
-            options.cells.clear();
-            std::stringstream in(value());
-            for (std::string c; std::getline(in, c, ',');)
-              options.cells.push_back(static_cast<unsigned int>(bench::parse_integer("--cells", c, 2)));
-          }
+          options.cells = bench::parse_integer_list(arg, value(), 2);
         else if (arg == "--trajectories")
           options.trajectories = static_cast<unsigned int>(bench::parse_integer(arg, value(), 1));
         else if (arg == "--steps")

@@ -94,25 +94,6 @@ namespace
     std::string              output = "output/holes_gino";
   };
 
-  /** A positive floating-point value of option @p key; @throws std::invalid_argument. */
-  double
-  parse_positive(const std::string &key, const std::string &value)
-  {
-    std::size_t end    = 0;
-    double      result = 0;
-    try
-      {
-        result = std::stod(value, &end);
-      }
-    catch (const std::exception &)
-      {
-        end = 0;
-      }
-    if (end != value.size() || !(result > 0) || !std::isfinite(result))
-      throw std::invalid_argument(key + " expects a positive number, got '" + value + "'");
-    return result;
-  }
-
   Options
   parse(int argc, char **argv)
   {
@@ -148,9 +129,17 @@ namespace
         else if (arg == "--batch")
           options.batch = bench::parse_integer(arg, value, 1);
         else if (arg == "--radius")
-          options.radius = parse_positive(arg, value);
+          options.radius = bench::parse_number(
+            arg,
+            value,
+            [](double v) { return v > 0; },
+            "a positive number");
         else if (arg == "--lr")
-          options.learning_rate = parse_positive(arg, value);
+          options.learning_rate = bench::parse_number(
+            arg,
+            value,
+            [](double v) { return v > 0; },
+            "a positive number");
         else if (arg == "--output")
           options.output = value;
         else if (arg == "--precision")

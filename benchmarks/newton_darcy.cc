@@ -103,71 +103,27 @@ namespace
         else if (arg == "--output")
           options.output = value;
         else if (arg == "--forcing")
-          {
-            std::size_t end = 0;
-            try
-              {
-                options.forcing = std::stod(value, &end);
-              }
-            catch (const std::exception &)
-              {
-                end = 0;
-              }
-            if (end != value.size() || !std::isfinite(options.forcing) || options.forcing <= 0)
-              throw std::invalid_argument("--forcing expects a positive number, got '" + value + "'");
-          }
+          options.forcing = bench::parse_number(
+            arg,
+            value,
+            [](double f) { return f > 0; },
+            "a positive number");
         else if (arg == "--eta-max")
-          {
-            options.eta_max.clear();
-            std::stringstream in(value);
-            for (std::string item; std::getline(in, item, ',');)
-              {
-                std::size_t end = 0;
-                double      eta = -1;
-                try
-                  {
-                    eta = std::stod(item, &end);
-                  }
-                catch (const std::exception &)
-                  {
-                    end = 0;
-                  }
-                if (end != item.size() || !(eta >= 0 && eta < 1))
-                  throw std::invalid_argument("--eta-max expects numbers in [0, 1), got '" + value + "'");
-                options.eta_max.push_back(eta);
-              }
-            if (options.eta_max.empty())
-              throw std::invalid_argument("--eta-max expects numbers in [0, 1), got '" + value + "'");
-          }
+          options.eta_max = bench::parse_number_list(
+            arg,
+            value,
+            [](double eta) { return eta >= 0 && eta < 1; },
+            "numbers in [0, 1)");
         else if (arg == "--error-scales")
-          {
-            std::stringstream in(value);
-            for (std::string item; std::getline(in, item, ',');)
-              {
-                std::size_t end   = 0;
-                double      scale = -1;
-                try
-                  {
-                    scale = std::stod(item, &end);
-                  }
-                catch (const std::exception &)
-                  {
-                    end = 0;
-                  }
-                if (end != item.size() || !(scale >= 0))
-                  throw std::invalid_argument("--error-scales expects numbers >= 0, got '" + value + "'");
-                options.error_scales.push_back(scale);
-              }
-          }
+          for (const std::string &item : bench::split_items(value))
+            options.error_scales.push_back(bench::parse_number(
+              arg,
+              item,
+              [](double scale) { return scale >= 0; },
+              "numbers >= 0",
+              value));
         else if (arg == "--cells")
-          {
-            options.cells.clear();
-            std::stringstream in(value);
-            for (std::string item; std::getline(in, item, ',');)
-              options.cells.push_back(static_cast<unsigned int>(bench::parse_integer(arg, item, 2)));
-            if (options.cells.empty())
-              throw std::invalid_argument("--cells expects a list of integers >= 2, got '" + value + "'");
-          }
+          options.cells = bench::parse_integer_list(arg, value, 2);
         else
           throw std::invalid_argument("unknown option '" + arg + "' (see the head of newton_darcy.cc)");
       }

@@ -37,26 +37,6 @@ namespace
 {
   using namespace mpno;
 
-  /** exp(s g(x)). */
-  class Exponential : public dealii::Function<3>
-  {
-  public:
-    Exponential(std::vector<double> coefficients, const double scale)
-      : g(std::move(coefficients))
-      , scale(scale)
-    {
-    }
-    double
-    value(const dealii::Point<3> &p, const unsigned int = 0) const override
-    {
-      return std::exp(scale * g.value(p));
-    }
-
-  private:
-    SphericalHarmonicExpansion g;
-    double                     scale;
-  };
-
   struct Options
   {
     int64_t                  train = 400, test = 50, nlat = 33, epochs = 20, refinements = 4, seed = 0;
@@ -124,7 +104,7 @@ namespace
     for (int64_t i = 0; i < n; ++i)
       {
         const std::uint64_t              seed = seed0 + 2 * i;
-        const Exponential                a(sphere_random_field_coefficients(12, 2.5, 3., seed), 0.5);
+        const ExponentialOfExpansion     a(sphere_random_field_coefficients(12, 2.5, 3., seed), 0.5);
         const SphericalHarmonicExpansion f(sphere_random_field_coefficients(12, 2.5, 3., seed + 1));
         solver.assemble(a, f);
         const LinearSystem     system = solver.linear_system();

@@ -24,29 +24,6 @@ namespace mpno
     using dealii::ParameterHandler;
     namespace Patterns = dealii::Patterns;
 
-    namespace
-    {
-      /** exp(s g(x)) for a spherical-harmonic expansion g. */
-      class ExponentialField : public dealii::Function<3>
-      {
-      public:
-        ExponentialField(std::vector<double> coefficients, const double scale)
-          : g(std::move(coefficients))
-          , scale(scale)
-        {
-        }
-        double
-        value(const dealii::Point<3> &p, const unsigned int = 0) const override
-        {
-          return std::exp(scale * g.value(p));
-        }
-
-      private:
-        SphericalHarmonicExpansion g;
-        double                     scale;
-      };
-    } // namespace
-
     class Sphere : public Interface<2>
     {
     public:
@@ -126,8 +103,8 @@ namespace mpno
         // Two streams per seed: the coefficient's and the forcing's.
         charts.clear();
         coefficient =
-          std::make_unique<ExponentialField>(sphere_random_field_coefficients(field_degree, alpha, tau, 2 * seed),
-                                             scale);
+          std::make_unique<ExponentialOfExpansion>(sphere_random_field_coefficients(field_degree, alpha, tau, 2 * seed),
+                                                   scale);
         forcing = std::make_unique<SphericalHarmonicExpansion>(
           sphere_random_field_coefficients(field_degree, alpha, tau, 2 * seed + 1));
         charts.emplace_back(*coefficient);
@@ -224,7 +201,7 @@ namespace mpno
       std::optional<SphereSolver>                 reference;
       LinearSystem                                reference_system;
       double                                      reference_constant = 0;
-      std::unique_ptr<ExponentialField>           coefficient;
+      std::unique_ptr<ExponentialOfExpansion>     coefficient;
       std::unique_ptr<SphericalHarmonicExpansion> forcing;
       std::vector<FunctionOnLatLon>               charts;
     };

@@ -16,6 +16,7 @@
 
 #include <mpno/coupling/linear_solve.h>
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -64,6 +65,28 @@ namespace mpno
   private:
     std::vector<double> coefficients;
     unsigned int        lmax;
+  };
+
+  /** exp(s g(x)) for the expansion g with @p coefficients (as SphericalHarmonicExpansion)
+   *  and the scale @p scale: a positive coefficient field, e.g. problem sphere's a. */
+  class ExponentialOfExpansion : public dealii::Function<3>
+  {
+  public:
+    ExponentialOfExpansion(std::vector<double> coefficients, const double scale)
+      : g(std::move(coefficients))
+      , scale(scale)
+    {
+    }
+
+    double
+    value(const dealii::Point<3> &p, const unsigned int = 0) const override
+    {
+      return std::exp(scale * g.value(p));
+    }
+
+  private:
+    SphericalHarmonicExpansion g;
+    double                     scale;
   };
 
   /**
