@@ -7,6 +7,8 @@
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
 #include <deal.II/numerics/vector_tools.h>
 
+#include <Epetra_CrsMatrix.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -106,6 +108,91 @@ namespace mpno
     system_rhs.reinit(dof_handler.n_dofs());
     solution.reinit(dof_handler.n_dofs());
     amg_is_current = false;
+    setup_assembly_tables();
+  }
+
+
+  void
+  DarcySolver::setup_assembly_tables()
+  {
+    // The direct writes of assemble_system() reproduce distribute_local_to_global for
+    // homogeneous constraints without entries only (the Dirichlet condition on this mesh).
+    for (const auto &line : constraints.get_lines())
+      AssertThrow(line.entries.empty() && line.inhomogeneity == 0.,
+                  ExcMessage("DarcySolver: the table assembly handles homogeneous Dirichlet constraints only"));
+
+    const QGauss<2>    quadrature(fe.degree + 1);
+    FEValues<2>        fe_values(fe,
+                          quadrature,
+                          update_values | update_gradients | update_quadrature_points | update_JxW_values);
+    const unsigned int dofs_per_cell = fe.n_dofs_per_cell();
+    const unsigned int n_q_points    = quadrature.size();
+    const auto         first         = dof_handler.begin_active();
+    fe_values.reinit(first);
+    quadrature_offsets.resize(n_q_points);
+    stiffness_tables.assign(n_q_points, FullMatrix<double>(dofs_per_cell, dofs_per_cell));
+    load_tables.assign(n_q_points, std::vector<double>(dofs_per_cell));
+    cell_mass_matrix.reinit(dofs_per_cell, dofs_per_cell);
+    for (unsigned int q = 0; q < n_q_points; ++q)
+      {
+        quadrature_offsets[q] = Point<2>(fe_values.quadrature_point(q) - first->vertex(0));
+        for (unsigned int i = 0; i < dofs_per_cell; ++i)
+          {
+            load_tables[q][i] = fe_values.shape_value(i, q) * fe_values.JxW(q);
+            for (unsigned int j = 0; j < dofs_per_cell; ++j)
+              {
+                stiffness_tables[q](i, j) = fe_values.shape_grad(i, q) * fe_values.shape_grad(j, q) * fe_values.JxW(q);
+                cell_mass_matrix(i, j) += fe_values.shape_value(i, q) * fe_values.shape_value(j, q) * fe_values.JxW(q);
+              }
+          }
+      }
+
+    // Each row's value array in the (serial, filled) Epetra matrix, and per cell the place
+    // of each local entry in it.
+    const Epetra_CrsMatrix &matrix = system_matrix.trilinos_matrix();
+    row_values.assign(dof_handler.n_dofs(), nullptr);
+    std::vector<int *> row_columns(dof_handler.n_dofs());
+    std::vector<int>   row_lengths(dof_handler.n_dofs());
+    for (types::global_dof_index row = 0; row < dof_handler.n_dofs(); ++row)
+      AssertThrow(matrix.ExtractMyRowView(matrix.LRID(static_cast<int>(row)),
+                                          row_lengths[row],
+                                          row_values[row],
+                                          row_columns[row]) == 0,
+                  ExcMessage("DarcySolver: no view of row " + std::to_string(row) + " of the system matrix"));
+
+    const auto n_cells = triangulation.n_active_cells();
+    cell_origins.clear();
+    cell_origins.reserve(n_cells);
+    cell_dofs.resize(n_cells * dofs_per_cell);
+    cell_entry_positions.assign(n_cells * dofs_per_cell * dofs_per_cell, -1);
+    std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
+    std::size_t                          c = 0;
+    for (const auto &cell : dof_handler.active_cell_iterators())
+      {
+        AssertThrow(((cell->center() - cell->vertex(0)) - (first->center() - first->vertex(0))).norm() <=
+                        1e-12 * first->diameter() &&
+                      std::abs(cell->measure() - first->measure()) <= 1e-12 * first->measure(),
+                    ExcMessage("DarcySolver: the table assembly needs cells that are translates of each other"));
+        cell_origins.push_back(cell->vertex(0));
+        cell->get_dof_indices(dof_indices);
+        std::copy(dof_indices.begin(), dof_indices.end(), cell_dofs.begin() + c * dofs_per_cell);
+        for (unsigned int i = 0; i < dofs_per_cell; ++i)
+          for (unsigned int j = 0; j < dofs_per_cell; ++j)
+            {
+              const auto row = dof_indices[i], column = dof_indices[j];
+              const bool kept = constraints.is_constrained(row) ? i == j : !constraints.is_constrained(column);
+              if (!kept)
+                continue;
+              const int  local_column = matrix.LCID(static_cast<int>(column));
+              const int *begin = row_columns[row], *end = begin + row_lengths[row];
+              const int *place = std::find(begin, end, local_column);
+              AssertThrow(place != end,
+                          ExcMessage("DarcySolver: entry (" + std::to_string(row) + ", " + std::to_string(column) +
+                                     ") is missing from the sparsity pattern"));
+              cell_entry_positions[(c * dofs_per_cell + i) * dofs_per_cell + j] = static_cast<int>(place - begin);
+            }
+        ++c;
+      }
   }
 
 
@@ -119,41 +206,55 @@ namespace mpno
     system_matrix    = 0;
     system_rhs       = 0;
 
-    const QGauss<2>    quadrature(fe.degree + 1);
-    FEValues<2>        fe_values(fe,
-                          quadrature,
-                          update_values | update_gradients | update_quadrature_points | update_JxW_values);
-    const unsigned int dofs_per_cell = fe.n_dofs_per_cell();
-    const unsigned int n_q_points    = quadrature.size();
+    const unsigned int    dofs_per_cell = fe.n_dofs_per_cell();
+    const unsigned int    n_q_points    = quadrature_offsets.size();
+    FullMatrix<double>    cell_matrix(dofs_per_cell, dofs_per_cell);
+    std::vector<Point<2>> points(n_q_points);
+    std::vector<double>   a_values(n_q_points), f_values(n_q_points);
 
-    FullMatrix<double>                   cell_matrix(dofs_per_cell, dofs_per_cell);
-    Vector<double>                       cell_rhs(dofs_per_cell);
-    std::vector<double>                  a_values(n_q_points), f_values(n_q_points);
-    std::vector<types::global_dof_index> dof_indices(dofs_per_cell);
-
-    for (const auto &cell : dof_handler.active_cell_iterators())
+    for (std::size_t c = 0; c < cell_origins.size(); ++c)
       {
-        fe_values.reinit(cell);
-        coefficient.value_list(fe_values.get_quadrature_points(), a_values);
-        forcing.value_list(fe_values.get_quadrature_points(), f_values);
-        cell_matrix = 0;
-        cell_rhs    = 0;
         for (unsigned int q = 0; q < n_q_points; ++q)
-          for (unsigned int i = 0; i < dofs_per_cell; ++i)
-            {
-              const Tensor<1, 2> a_grad_phi_i = a_values[q] * fe_values.shape_grad(i, q);
-              for (unsigned int j = 0; j < dofs_per_cell; ++j)
-                cell_matrix(i, j) += a_grad_phi_i * fe_values.shape_grad(j, q) * fe_values.JxW(q);
-              if (reaction != 0.) // the mass term, only where it is wanted (Darcy: none)
-                for (unsigned int j = 0; j < dofs_per_cell; ++j)
-                  cell_matrix(i, j) +=
-                    reaction * fe_values.shape_value(i, q) * fe_values.shape_value(j, q) * fe_values.JxW(q);
-              cell_rhs(i) += fe_values.shape_value(i, q) * f_values[q] * fe_values.JxW(q);
-            }
-        cell->get_dof_indices(dof_indices);
-        constraints.distribute_local_to_global(cell_matrix, cell_rhs, dof_indices, system_matrix, system_rhs);
+          points[q] = cell_origins[c] + quadrature_offsets[q];
+        coefficient.value_list(points, a_values);
+        forcing.value_list(points, f_values);
+        if (reaction != 0.) // the mass term, only where it is wanted (Darcy: none)
+          cell_matrix.equ(reaction, cell_mass_matrix);
+        else
+          cell_matrix = 0;
+        for (unsigned int q = 0; q < n_q_points; ++q)
+          cell_matrix.add(a_values[q], stiffness_tables[q]);
+
+        const types::global_dof_index *dofs      = &cell_dofs[c * dofs_per_cell];
+        const int                     *positions = &cell_entry_positions[c * dofs_per_cell * dofs_per_cell];
+        for (unsigned int i = 0; i < dofs_per_cell; ++i)
+          {
+            double *const row = row_values[dofs[i]];
+            if (constraints.is_constrained(dofs[i]))
+              {
+                // distribute_local_to_global's diagonal for a constrained DoF
+                double diagonal = std::abs(cell_matrix(i, i));
+                if (diagonal == 0.)
+                  {
+                    for (unsigned int k = 0; k < dofs_per_cell; ++k)
+                      diagonal += std::abs(cell_matrix(k, k)) / dofs_per_cell;
+                    if (diagonal == 0.)
+                      diagonal = cell_matrix.l1_norm() / dofs_per_cell;
+                    if (diagonal == 0.)
+                      diagonal = 1.;
+                  }
+                row[positions[i * dofs_per_cell + i]] += diagonal;
+                continue;
+              }
+            double load = 0;
+            for (unsigned int q = 0; q < n_q_points; ++q)
+              load += f_values[q] * load_tables[q][i];
+            system_rhs[dofs[i]] += load;
+            for (unsigned int j = 0; j < dofs_per_cell; ++j)
+              if (positions[i * dofs_per_cell + j] >= 0)
+                row[positions[i * dofs_per_cell + j]] += cell_matrix(i, j);
+          }
       }
-    system_matrix.compress(VectorOperation::add);
     amg_is_current        = false;
     last_assembly_seconds = seconds_since(start);
   }
