@@ -97,6 +97,21 @@ namespace mpno
         double                 iterations = 0;
         const auto solve_instance = [&](const std::uint64_t seed, std::vector<SetUnderConstruction<dim>> &sets) {
           problem->sample(seed);
+          if (problem->is_nonlinear())
+            {
+              problem->classical_start(solution);
+              const Problem::NonlinearSolveReport r = problem->solve_nonlinear(solution);
+              if (!r.converged)
+                throw UserError("in parameter file '" + job.parameter_file.string() + "': the instance with seed " +
+                                std::to_string(seed) + " of problem '" + job.problem_name +
+                                "' did not converge: " + r.status + " after " + std::to_string(r.steps) +
+                                " steps, relative residual " + format_number(r.final_relative_residual, 3));
+              iterations += r.steps;
+              for (auto &s : sets)
+                append(s, *problem, solution, seed);
+              progress.advance("mean " + format_number(iterations / progress.done_plus_one(), 3) + " Newton steps");
+              return;
+            }
           problem->assemble();
           solution = 0;
           KrylovResult r;

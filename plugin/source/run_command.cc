@@ -8,6 +8,7 @@
 
 #include "job_common.h"
 #include "job_parameters.h"
+#include "nonlinear_solves.h"
 #include "summary.h"
 #include "train_settings.h"
 
@@ -77,7 +78,7 @@ namespace mpno
         const std::string where = "in parameter file '" + job.parameter_file.string() + "': ";
         read_generation_settings(job.prm, job.parameter_file);
         read_hybrid_run_settings(job.prm);
-        create_problem<dim>(job.prm, job.parameter_file);
+        const auto        problem = create_problem<dim>(job.prm, job.parameter_file);
         HybridSolver<dim> hybrid;
         try
           {
@@ -87,6 +88,8 @@ namespace mpno
           {
             throw UserError(where + message_of(error));
           }
+        if (problem->is_nonlinear())
+          check_nonlinear_strategy(hybrid.strategy_name(), job.parameter_file.string());
         const TrainSettings s = read_train_settings(job.prm, job.parameter_file, job.output_directory.string());
         // Named inputs must exist; OUTPUT/dataset.h5 and checkpoints may come from `mpno run`.
         if (s.training_file != job.output_directory / "dataset.h5" && !fs::is_regular_file(s.training_file))

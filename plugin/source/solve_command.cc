@@ -12,6 +12,7 @@
 
 #include "job_common.h"
 #include "job_parameters.h"
+#include "nonlinear_solves.h"
 #include "solution_output.h"
 #include "summary.h"
 
@@ -104,6 +105,8 @@ namespace mpno
                             "'Checkpoint', else OUTPUT/checkpoint): " +
                             message_of(error));
           }
+        if (problem->is_nonlinear())
+          return solve_nonlinear_instances(job, *problem, hybrid, run, inference_grid, start, log);
         log << "mpno solve: problem '" << job.problem_name << "' (" << dim << "D, " << n_dofs << " DoFs), "
             << run.instances << " held-out instances, strategy '" << hybrid.strategy_name() << "', tolerance "
             << hybrid.krylov_settings().relative_tolerance << std::endl;

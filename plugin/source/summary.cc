@@ -111,6 +111,7 @@ namespace mpno
           const HybridSummary &h = *s.hybrid;
           out << ",\n  \"hybrid\": {\n"
               << "    \"strategy\": " << json_string(h.strategy) << ",\n"
+              << "    \"iterations_unit\": " << json_string(h.iterations_unit) << ",\n"
               << "    \"instances\": " << h.instances << ",\n"
               << "    \"n_dofs\": " << h.n_dofs << ",\n"
               << "    \"iterations_zero_guess\": " << h.iterations_zero_guess << ",\n"
@@ -188,6 +189,7 @@ namespace mpno
             {
               HybridSummary &y                    = s.hybrid.emplace();
               y.strategy                          = h->get<std::string>("strategy", "");
+              y.iterations_unit                   = h->get<std::string>("iterations_unit", "CG iterations");
               y.instances                         = h->get<long long>("instances", 0);
               y.n_dofs                            = h->get<long long>("n_dofs", 0);
               y.iterations_zero_guess             = h->get<long long>("iterations_zero_guess", 0);

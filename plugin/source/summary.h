@@ -19,7 +19,7 @@ namespace mpno
       long long   n_dofs             = 0;
       long long   training_instances = 0;
       long long   test_instances     = 0;
-      double      mean_iterations    = 0.; ///< CG + AMG iterations per classical solve
+      double      mean_iterations    = 0.; ///< CG + AMG iterations (nonlinear problems: Newton steps) per solve
       double      seconds            = 0.;
     };
 
@@ -28,6 +28,9 @@ namespace mpno
     struct HybridSummary
     {
       std::string strategy;
+      /** What iterations_* count: "CG iterations", or "Newton steps" for a nonlinear
+       *  problem (whose zero-guess figures are then those from its classical start). */
+      std::string iterations_unit               = "CG iterations";
       long long   instances                     = 0;
       long long   n_dofs                        = 0;
       long long   iterations_zero_guess         = 0;

@@ -94,6 +94,20 @@ namespace mpno
     }
 
     template <int dim>
+    NonlinearSolveReport
+    Interface<dim>::classical_start(dealii::Vector<double> &)
+    {
+      throw std::logic_error("Problem::Interface::classical_start: the problem is linear (is_nonlinear() is false)");
+    }
+
+    template <int dim>
+    NonlinearSolveReport
+    Interface<dim>::solve_nonlinear(dealii::Vector<double> &)
+    {
+      throw std::logic_error("Problem::Interface::solve_nonlinear: the problem is linear (is_nonlinear() is false)");
+    }
+
+    template <int dim>
     plugin::Registry<Interface<dim>> &
     registry()
     {

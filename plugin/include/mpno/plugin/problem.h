@@ -25,6 +25,24 @@ namespace mpno
 {
   namespace Problem
   {
+    /** What Interface::classical_start() or Interface::solve_nonlinear() did. */
+    struct NonlinearSolveReport
+    {
+      /** Whether the nonlinear residual reached the problem's tolerance. */
+      bool converged = false;
+      /** How it ended, e.g. "converged", "max steps", "line search failed". */
+      std::string status;
+      /** Newton (or other nonlinear) steps; 0 for classical_start(). */
+      unsigned int steps = 0;
+      /** Linear solver iterations over all steps. */
+      unsigned int linear_iterations = 0;
+      /** ||R(u)|| / ||R(0)|| before and after (R the nonlinear residual). */
+      double initial_relative_residual = 0;
+      double final_relative_residual   = 0;
+      /** Wall-clock seconds, assembly and preconditioner setups included. */
+      double seconds = 0;
+    };
+
     /**
      * A family of linear boundary value problems on a fixed mesh whose instances differ
      * by random inputs (coefficients, forcing) drawn from a seed. The neural operator
@@ -44,6 +62,12 @@ namespace mpno
      * parse_parameters(), setup() once, then per instance sample(seed), assemble(),
      * and a solve of linear_system() (by solve_cg() or a hybrid strategy). A plugin is
      * registered with MPNO_REGISTER_PROBLEM.
+     *
+     * A nonlinear problem (is_nonlinear() true, e.g. `nonlinear darcy`) is solved by
+     * classical_start() then solve_nonlinear() instead: `mpno generate` takes its data from
+     * there, and `mpno solve` compares Newton from classical_start() with Newton from the
+     * surrogate's prediction (strategy `initial guess`). Its assemble() and
+     * linear_system() are the linearisation the classical start solves.
      */
     template <int dim>
     class Interface
@@ -132,6 +156,30 @@ namespace mpno
        */
       virtual std::string
       solution_vtu(const dealii::Vector<double> &solution, const dealii::Vector<double> &prediction) const;
+
+      /** Whether the problem is nonlinear (see the class documentation). Default: false. */
+      virtual bool
+      is_nonlinear() const
+      {
+        return false;
+      }
+
+      /**
+       * A nonlinear problem's classical starting point for the current instance into @p u
+       * (size n_dofs(); e.g. zero, or the solution of the linearised problem), its cost in
+       * the report. @throws std::logic_error unless overridden (linear problems).
+       */
+      virtual NonlinearSolveReport
+      classical_start(dealii::Vector<double> &u);
+
+      /**
+       * Solve the current instance's nonlinear problem from @p u (in: the initial guess,
+       * size n_dofs(), its constrained entries overwritten; out: the last iterate) to the
+       * problem's own tolerance. Never throws for non-convergence: the report says how it
+       * ended. @throws std::logic_error unless overridden (linear problems).
+       */
+      virtual NonlinearSolveReport
+      solve_nonlinear(dealii::Vector<double> &u);
 
       /** "name = value" pairs describing the problem's parameters, stored with the data. */
       virtual std::vector<std::pair<std::string, std::string>>
