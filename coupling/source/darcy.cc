@@ -149,7 +149,11 @@ namespace mpno
 
     // Each row's value array in the (serial, filled) Epetra matrix, and per cell the place
     // of each local entry in it.
+    // Writing through the const matrix is Epetra's in-place update of a filled matrix; the
+    // views stay valid until system_matrix is re-initialised, which only setup_system()
+    // does, and it calls this function again.
     const Epetra_CrsMatrix &matrix = system_matrix.trilinos_matrix();
+    AssertThrow(matrix.Filled(), ExcMessage("DarcySolver: the system matrix must be filled before the table assembly"));
     row_values.assign(dof_handler.n_dofs(), nullptr);
     std::vector<int *> row_columns(dof_handler.n_dofs());
     std::vector<int>   row_lengths(dof_handler.n_dofs());

@@ -11,6 +11,7 @@
 
 #include "job_common.h"
 #include "job_parameters.h"
+#include "nonlinear_solves.h"
 #include "summary.h"
 
 #include <chrono>
@@ -99,13 +100,13 @@ namespace mpno
           problem->sample(seed);
           if (problem->is_nonlinear())
             {
-              problem->classical_start(solution);
-              const Problem::NonlinearSolveReport r = problem->solve_nonlinear(solution);
+              const Problem::NonlinearSolveReport r = newton_from_classical_start(*problem, solution);
               if (!r.converged)
                 throw UserError("in parameter file '" + job.parameter_file.string() + "': the instance with seed " +
                                 std::to_string(seed) + " of problem '" + job.problem_name +
                                 "' did not converge: " + r.status + " after " + std::to_string(r.steps) +
-                                " steps, relative residual " + format_number(r.final_relative_residual, 3));
+                                " steps, relative residual " + format_number(r.final_relative_residual, 3) +
+                                " (see the problem's Newton entries in subsection Problem, e.g. its step limit)");
               iterations += r.steps;
               for (auto &s : sets)
                 append(s, *problem, solution, seed);

@@ -1,5 +1,6 @@
 #include "nonlinear_solves.h"
 
+#include <deal.II/lac/solver_control.h>
 #include <deal.II/lac/vector.h>
 
 #include <mpno/plugin/parameters.h>
@@ -29,20 +30,28 @@ namespace mpno
                         "surrogate's prediction) or 'none'");
     }
 
-    namespace
+    template <int dim>
+    Problem::NonlinearSolveReport
+    newton_from_classical_start(Problem::Interface<dim> &problem, dealii::Vector<double> &u)
     {
-      /** A Newton solve from the problem's classical start: both reports merged. */
-      template <int dim>
-      Problem::NonlinearSolveReport
-      newton_from_classical_start(Problem::Interface<dim> &problem, dealii::Vector<double> &u)
-      {
-        const Problem::NonlinearSolveReport start  = problem.classical_start(u);
-        Problem::NonlinearSolveReport       newton = problem.solve_nonlinear(u);
-        newton.linear_iterations += start.linear_iterations;
-        newton.seconds += start.seconds;
-        return newton;
-      }
-    } // namespace
+      Problem::NonlinearSolveReport start;
+      try
+        {
+          start = problem.classical_start(u);
+        }
+      catch (const dealii::SolverControl::NoConvergence &error)
+        {
+          start.status = "classical start: its linear solve stopped at relative residual " +
+                         format_number(error.last_residual, 3) + " after " + std::to_string(error.last_step) +
+                         " iterations";
+          start.final_relative_residual = std::nan("");
+          return start;
+        }
+      Problem::NonlinearSolveReport newton = problem.solve_nonlinear(u);
+      newton.linear_iterations += start.linear_iterations;
+      newton.seconds += start.seconds;
+      return newton;
+    }
 
     template <int dim>
     void
@@ -114,7 +123,8 @@ namespace mpno
           if (!classical.converged || (with_surrogate && !surrogate.converged))
             throw UserError(
               "in parameter file '" + job.parameter_file.string() + "': held-out instance " + std::to_string(i) +
-              " (seed " + std::to_string(seed) + ") did not converge from the classical start: " +
+              " (seed " + std::to_string(seed) +
+              ") did not converge (see the problem's Newton entries in subsection Problem, e.g. its step limit): " +
               (classical.converged ? surrogate.status : classical.status) + ", relative residual " +
               format_number(classical.converged ? surrogate.final_relative_residual : classical.final_relative_residual,
                             3));
@@ -162,13 +172,10 @@ namespace mpno
       h.mean_prediction_relative_residual = h.mean_smooth_error_residual = h.mean_rough_error_residual = std::nan("");
       io::write_file_atomically(job.output_directory / "hybrid.csv", csv.str());
 
-      RunSummary summary     = read_summary(job.output_directory / "summary.json").value_or(RunSummary());
-      summary.command        = "solve";
-      summary.hybrid         = h;
-      summary.parameter_file = fs::absolute(job.parameter_file).lexically_normal().string();
-      summary.seconds        = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      summary.peak_rss_mb    = std::max(summary.peak_rss_mb, peak_rss_mb());
-      write_summary(summary, job.output_directory / "summary.json");
+      record_solve(job.output_directory,
+                   h,
+                   job.parameter_file,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 
       log << std::setprecision(4) << "Newton solves (" << h.instances << " instances, " << n_dofs
           << " DoFs, to the problem's tolerance; assembly, AMG setups and GMRES included):\n"
@@ -186,6 +193,10 @@ namespace mpno
         log << "Wrote " << vtu_files.size() << " VTU file(s), e.g. '" << vtu_files.front().string() << "'" << std::endl;
     }
 
+    template Problem::NonlinearSolveReport
+    newton_from_classical_start<2>(Problem::Interface<2> &, dealii::Vector<double> &);
+    template Problem::NonlinearSolveReport
+    newton_from_classical_start<3>(Problem::Interface<3> &, dealii::Vector<double> &);
     template void
     solve_nonlinear_instances<2>(JobContext &,
                                  Problem::Interface<2> &,

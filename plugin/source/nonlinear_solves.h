@@ -37,6 +37,15 @@ namespace mpno
                               std::chrono::steady_clock::time_point start,
                               std::ostream                         &log);
 
+    /**
+     * Newton for @p problem's current instance from its classical_start() into @p u: the
+     * two reports merged (steps, iterations, seconds). A linear solve of the start that
+     * does not converge becomes a non-converged report with status "classical start: ...".
+     */
+    template <int dim>
+    Problem::NonlinearSolveReport
+    newton_from_classical_start(Problem::Interface<dim> &problem, dealii::Vector<double> &u);
+
     /** @throws UserError (naming 'Hybrid solver/Strategy' and @p parameter_file) unless
      *  @p strategy is one a nonlinear problem can use: `none` or `initial guess`. */
     void

@@ -238,13 +238,10 @@ namespace mpno
             h.mean_smooth_error_residual = h.mean_rough_error_residual = std::nan("");
         io::write_file_atomically(job.output_directory / "hybrid.csv", csv.str());
 
-        RunSummary summary     = read_summary(job.output_directory / "summary.json").value_or(RunSummary());
-        summary.command        = "solve";
-        summary.hybrid         = h;
-        summary.parameter_file = fs::absolute(job.parameter_file).lexically_normal().string();
-        summary.seconds        = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        summary.peak_rss_mb    = std::max(summary.peak_rss_mb, peak_rss_mb());
-        write_summary(summary, job.output_directory / "summary.json");
+        record_solve(job.output_directory,
+                     h,
+                     job.parameter_file,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 
         log << std::setprecision(4) << "Hybrid solves (" << h.instances << " instances, " << n_dofs << " DoFs, to "
             << hybrid.krylov_settings().relative_tolerance << "):\n"

@@ -223,5 +223,20 @@ namespace mpno
     {
       io::write_file_atomically(file, to_json(summary));
     }
+
+    void
+    record_solve(const std::filesystem::path &directory,
+                 const HybridSummary         &hybrid,
+                 const std::filesystem::path &parameter_file,
+                 const double                 seconds)
+    {
+      RunSummary summary     = read_summary(directory / "summary.json").value_or(RunSummary());
+      summary.command        = "solve";
+      summary.hybrid         = hybrid;
+      summary.parameter_file = std::filesystem::absolute(parameter_file).lexically_normal().string();
+      summary.seconds        = seconds;
+      summary.peak_rss_mb    = std::max(summary.peak_rss_mb, peak_rss_mb());
+      write_summary(summary, directory / "summary.json");
+    }
   } // namespace plugin
 } // namespace mpno

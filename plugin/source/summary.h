@@ -98,6 +98,15 @@ namespace mpno
     std::string
     to_json(const RunSummary &summary);
 
+    /** `mpno solve`'s record: @p hybrid, the command, @p parameter_file, @p seconds and the
+     *  peak memory into @p directory/summary.json, keeping what the file already holds
+     *  (generation, training). */
+    void
+    record_solve(const std::filesystem::path &directory,
+                 const HybridSummary         &hybrid,
+                 const std::filesystem::path &parameter_file,
+                 double                       seconds);
+
     /** Write to_json(summary) to @p file atomically (io::write_file_atomically). */
     void
     write_summary(const RunSummary &summary, const std::filesystem::path &file);

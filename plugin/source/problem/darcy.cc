@@ -2,11 +2,12 @@
 // FNO paper's random two-valued coefficient (Li et al. 2021, Sec. 5.2), solved by
 // DarcySolver (Q_p, CG + Trilinos ML AMG).
 #include <deal.II/base/parameter_handler.h>
-#include <deal.II/fe/mapping_q1.h>
 
 #include <mpno/coupling/darcy.h>
 #include <mpno/coupling/random_field.h>
 #include <mpno/plugin/problem.h>
+
+#include "unit_square.h"
 
 #include <algorithm>
 #include <memory>
@@ -20,7 +21,7 @@ namespace mpno
     using dealii::ParameterHandler;
     namespace Patterns = dealii::Patterns;
 
-    class Darcy : public Interface<2>
+    class Darcy : public UnitSquareProblem
     {
     public:
       static void
@@ -182,17 +183,6 @@ namespace mpno
         return solver->get_dof_handler();
       }
 
-      const dealii::Mapping<2> &
-      get_mapping() const override
-      {
-        return mapping;
-      }
-
-      std::pair<dealii::Point<2>, dealii::Point<2>>
-      bounding_box() const override
-      {
-        return {dealii::Point<2>(0., 0.), dealii::Point<2>(1., 1.)};
-      }
 
       std::vector<std::pair<std::string, std::string>>
       attributes() const override
@@ -221,7 +211,6 @@ namespace mpno
       std::optional<GaussianRandomField<2>> field;
       std::unique_ptr<dealii::Function<2>>  coefficient;
       std::unique_ptr<dealii::Function<2>>  forcing;
-      dealii::MappingQ1<2>                  mapping;
     };
   } // namespace Problem
 } // namespace mpno

@@ -4,10 +4,11 @@
 // initial states (issue 5, time stepping; benchmarks/bench_time_stepping runs whole
 // trajectories with it).
 #include <deal.II/base/parameter_handler.h>
-#include <deal.II/fe/mapping_q1.h>
 
 #include <mpno/coupling/heat.h>
 #include <mpno/plugin/problem.h>
+
+#include "unit_square.h"
 
 #include <optional>
 #include <stdexcept>
@@ -19,7 +20,7 @@ namespace mpno
     using dealii::ParameterHandler;
     namespace Patterns = dealii::Patterns;
 
-    class Heat : public Interface<2>
+    class Heat : public UnitSquareProblem
     {
     public:
       static void
@@ -140,17 +141,6 @@ namespace mpno
         return equation->get_solver().get_dof_handler();
       }
 
-      const dealii::Mapping<2> &
-      get_mapping() const override
-      {
-        return mapping;
-      }
-
-      std::pair<dealii::Point<2>, dealii::Point<2>>
-      bounding_box() const override
-      {
-        return {dealii::Point<2>(0., 0.), dealii::Point<2>(1., 1.)};
-      }
 
       std::vector<std::pair<std::string, std::string>>
       attributes() const override
@@ -168,7 +158,6 @@ namespace mpno
       std::optional<HeatEquation> equation;
       std::optional<DarcySolver>  reference;
       double                      reference_bound = 0;
-      dealii::MappingQ1<2>        mapping;
     };
   } // namespace Problem
 } // namespace mpno

@@ -3,12 +3,13 @@
 // Newton's method (NonlinearDarcySolver: GMRES + Trilinos ML AMG rebuilt every step).
 // The surrogate's prediction starts Newton (issue 5, "Newton initial guess").
 #include <deal.II/base/parameter_handler.h>
-#include <deal.II/fe/mapping_q1.h>
 
 #include <mpno/coupling/darcy.h>
 #include <mpno/coupling/nonlinear_darcy.h>
 #include <mpno/coupling/random_field.h>
 #include <mpno/plugin/problem.h>
+
+#include "unit_square.h"
 
 #include <memory>
 #include <optional>
@@ -21,7 +22,7 @@ namespace mpno
     using dealii::ParameterHandler;
     namespace Patterns = dealii::Patterns;
 
-    class NonlinearDarcy : public Interface<2>
+    class NonlinearDarcy : public UnitSquareProblem
     {
     public:
       static void
@@ -108,6 +109,7 @@ namespace mpno
                                                      threshold(field->sample(seed), high, low),
                                                      GridFunction::Interpolation::piecewise_constant);
         solver->set_problem(*coefficient, *forcing);
+        system_is_current = false;
       }
 
       std::vector<std::string>
@@ -141,14 +143,19 @@ namespace mpno
         const dealii::Vector<double> zero(solver->get_dof_handler().n_dofs());
         solver->assemble_jacobian(zero, rhs);
         rhs *= -1.;
-        amg_is_current = false;
+        amg_is_current    = false;
+        system_is_current = true;
       }
 
-      /** The system of assemble() (valid until the next assemble() or Newton solve), its
-       *  AMG built on first use. */
+      /** The system of assemble(), its AMG built on first use. @throws std::logic_error
+       *  after sample(), classical_start() or solve_nonlinear() (they re-assemble the
+       *  matrix) until the next assemble(). */
       LinearSystem
       linear_system() const override
       {
+        if (!system_is_current)
+          throw std::logic_error("Problem nonlinear darcy: linear_system() needs assemble() after the last sample(), "
+                                 "classical_start() or solve_nonlinear()");
         LinearSystem system{&solver->jacobian(), &rhs, &solver->get_constraints(), nullptr};
         system.make_preconditioner = [this]() -> const dealii::TrilinosWrappers::PreconditionBase & {
           if (!amg_is_current)
@@ -176,7 +183,7 @@ namespace mpno
           solver->solve_linear(u, 1e-6, timing);
         if (start == "kirchhoff")
           NonlinearDarcySolver::kirchhoff_guess(u);
-        amg_is_current = false; // solve_linear() re-assembled the matrix
+        amg_is_current = system_is_current = false; // solve_linear() re-assembled the matrix
         NonlinearSolveReport report;
         report.converged                 = true;
         report.status                    = start + " start";
@@ -192,7 +199,7 @@ namespace mpno
         if (!coefficient)
           throw std::logic_error("Problem nonlinear darcy: solve_nonlinear() before sample()");
         const NewtonResult result = solver->solve(u);
-        amg_is_current            = false;
+        amg_is_current = system_is_current = false;
         NonlinearSolveReport report;
         report.converged                 = result.converged();
         report.status                    = to_string(result.status);
@@ -210,17 +217,6 @@ namespace mpno
         return solver->get_dof_handler();
       }
 
-      const dealii::Mapping<2> &
-      get_mapping() const override
-      {
-        return mapping;
-      }
-
-      std::pair<dealii::Point<2>, dealii::Point<2>>
-      bounding_box() const override
-      {
-        return {dealii::Point<2>(0., 0.), dealii::Point<2>(1., 1.)};
-      }
 
       std::vector<std::pair<std::string, std::string>>
       attributes() const override
@@ -248,8 +244,8 @@ namespace mpno
       std::unique_ptr<dealii::Function<2>>              forcing;
       dealii::Vector<double>                            rhs;
       mutable dealii::TrilinosWrappers::PreconditionAMG amg;
-      mutable bool                                      amg_is_current = false;
-      dealii::MappingQ1<2>                              mapping;
+      mutable bool                                      amg_is_current    = false;
+      bool                                              system_is_current = false;
     };
   } // namespace Problem
 } // namespace mpno

@@ -120,7 +120,7 @@ namespace mpno
      * AffineConstraints::distribute_local_to_global does (constrained rows and columns
      * dropped, |A_K(i, i)| added on a constrained diagonal), but from tables built once
      * per mesh: the first cell's shape functions serve every cell, and each cell's
-     * entries are added at precomputed places in the Trilinos matrix's rows (about 5x
+     * entries are added at precomputed places in the Trilinos matrix's rows (about 3x
      * faster than FEValues plus distribute_local_to_global at 256^2; the test
      * DarcySolver.TableAssemblyEqualsFEValuesAssembly checks the two agree). Invalidates
      * the AMG. With
@@ -181,7 +181,7 @@ namespace mpno
     {
       return dof_handler;
     }
-    /// Homogeneous Dirichlet (and, for generality, hanging-node) constraints.
+    /// The homogeneous Dirichlet constraints (the only kind the table assembly handles).
     const dealii::AffineConstraints<double> &
     get_constraints() const
     {

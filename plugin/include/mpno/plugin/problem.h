@@ -39,7 +39,8 @@ namespace mpno
       /** ||R(u)|| / ||R(0)|| before and after (R the nonlinear residual). */
       double initial_relative_residual = 0;
       double final_relative_residual   = 0;
-      /** Wall-clock seconds, assembly and preconditioner setups included. */
+      /** Seconds of the solve's assemblies, preconditioner setups and linear solves (the
+       *  sum of their wall-clock times). */
       double seconds = 0;
     };
 
@@ -67,7 +68,7 @@ namespace mpno
      * classical_start() then solve_nonlinear() instead: `mpno generate` takes its data from
      * there, and `mpno solve` compares Newton from classical_start() with Newton from the
      * surrogate's prediction (strategy `initial guess`). Its assemble() and
-     * linear_system() are the linearisation the classical start solves.
+     * linear_system() are its linearisation at u = 0.
      */
     template <int dim>
     class Interface
@@ -157,6 +158,13 @@ namespace mpno
       virtual std::string
       solution_vtu(const dealii::Vector<double> &solution, const dealii::Vector<double> &prediction) const;
 
+      /** "name = value" pairs describing the problem's parameters, stored with the data. */
+      virtual std::vector<std::pair<std::string, std::string>>
+      attributes() const
+      {
+        return {};
+      }
+
       /** Whether the problem is nonlinear (see the class documentation). Default: false. */
       virtual bool
       is_nonlinear() const
@@ -167,7 +175,8 @@ namespace mpno
       /**
        * A nonlinear problem's classical starting point for the current instance into @p u
        * (size n_dofs(); e.g. zero, or the solution of the linearised problem), its cost in
-       * the report. @throws std::logic_error unless overridden (linear problems).
+       * the report. @throws std::logic_error unless overridden (linear problems);
+       * dealii::SolverControl::NoConvergence when a linear solve it needs does not converge.
        */
       virtual NonlinearSolveReport
       classical_start(dealii::Vector<double> &u);
@@ -180,13 +189,6 @@ namespace mpno
        */
       virtual NonlinearSolveReport
       solve_nonlinear(dealii::Vector<double> &u);
-
-      /** "name = value" pairs describing the problem's parameters, stored with the data. */
-      virtual std::vector<std::pair<std::string, std::string>>
-      attributes() const
-      {
-        return {};
-      }
     };
 
     /** The registry of problems in @p dim space dimensions (one per process, in
