@@ -159,7 +159,7 @@ namespace
         dealii::Vector<double> u;
         NewtonResult           timing;
         solver.solve_linear(u, 1e-6, timing);
-        NonlinearDarcySolver::kirchhoff_guess(u);
+        solver.kirchhoff_guess(u);
         const NewtonResult result = solver.solve(u);
         if (!result.converged())
           throw std::runtime_error("data generation: Newton did not converge for seed " + std::to_string(seed0 + i) +
@@ -273,7 +273,7 @@ main(int argc, char **argv)
                       {
                         solver.solve_linear(u, 1e-6, extra);
                         if (name == "kirchhoff")
-                          NonlinearDarcySolver::kirchhoff_guess(u);
+                          solver.kirchhoff_guess(u);
                       }
                     else if (name == "surrogate")
                       {
