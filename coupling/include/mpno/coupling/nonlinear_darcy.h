@@ -45,7 +45,9 @@ namespace mpno
     /// Newton steps allowed per solve.
     unsigned int max_newton_steps = 30;
     /// Halvings of the step allowed per line search before the solve counts as stagnated.
-    unsigned int max_backtracks = 10;
+    /// 30 (steps down to 2^-30): from zero with k = exp(8 u) and f = 1e5 the first step
+    /// needs 2^-12, which 10 halvings did not reach.
+    unsigned int max_backtracks = 30;
     /// Armijo constant c: a step length s is accepted when ||R(u + s d)|| <= (1 - c s) ||R(u)||.
     double armijo = 1e-4;
     /// Inexact Newton: GMRES solves J d = -R to ||J d + R|| <= eta_k ||R|| with the
