@@ -88,7 +88,7 @@ namespace
   struct Options
   {
     int64_t                   train = 400, test = 10, epochs = 25, data_cells = 64, seed = 0, max_newton_steps = 30;
-    bool                      history = false, predict_on_mesh = false;
+    bool                      history = false, predict_on_mesh = false, kirchhoff_transfer = false;
     int64_t                   max_backtracks = NonlinearDarcyParameters().max_backtracks;
     std::vector<unsigned int> cells{64, 128, 256};
     std::vector<double>       eta_max{0.1, 0.};
@@ -125,6 +125,12 @@ namespace
           options.predict_on_mesh = bench::parse_integer(arg, value, 0) != 0;
         else if (arg == "--max-backtracks")
           options.max_backtracks = bench::parse_integer(arg, value, 0);
+        else if (arg == "--transfer")
+          {
+            if (value != "u" && value != "kirchhoff")
+              throw std::invalid_argument("--transfer expects u or kirchhoff, got '" + value + "'");
+            options.kirchhoff_transfer = value == "kirchhoff";
+          }
         else if (arg == "--history")
           options.history = bench::parse_integer(arg, value, 0) != 0;
         else if (arg == "--output")
@@ -299,9 +305,26 @@ main(int argc, char **argv)
             parameters.max_backtracks   = options.max_backtracks;
             parameters.nonlinearity     = options.nonlinearity;
             parameters.beta             = options.beta;
-            NonlinearDarcySolver           solver(parameters);
-            const GridTransfer<2>          transfer(solver.get_dof_handler(), {grid_points, grid_points});
-            const GridTransfer<2>          mesh_transfer(solver.get_dof_handler(), {n + 1, n + 1});
+            NonlinearDarcySolver  solver(parameters);
+            const GridTransfer<2> transfer(solver.get_dof_handler(), {grid_points, grid_points});
+            const GridTransfer<2> mesh_transfer(solver.get_dof_handler(), {n + 1, n + 1});
+            // Grid values -> FE field: bilinear in u, or (--transfer kirchhoff) bilinear in K(u)
+            // followed by K^{-1} at each DoF (K(u) is smooth where u is not: near the boundary
+            // u ~ K^{-1}(c dist) has an unbounded gradient for strong k = 1 + u^2).
+            const auto to_mesh = [&](const GridTransfer<2>               &grid_transfer,
+                                     const dealii::ArrayView<const float> values,
+                                     dealii::Vector<double>              &u) {
+              if (!options.kirchhoff_transfer)
+                {
+                  grid_transfer.grid_to_fe(values, u);
+                  return;
+                }
+              std::vector<float> w(values.begin(), values.end());
+              for (float &value : w)
+                value = static_cast<float>(solver.kirchhoff(value));
+              grid_transfer.grid_to_fe(dealii::ArrayView<const float>(w.data(), w.size()), u);
+              solver.kirchhoff_guess(u);
+            };
             std::map<std::string, Tally>   tallies;
             std::map<double, double>       scaled_steps;
             std::map<unsigned int, double> grid_steps, grid_start_error;
@@ -349,9 +372,9 @@ main(int argc, char **argv)
                           prediction = trainer.predict(x).contiguous().to(torch::kFloat32);
                         }
                         const GridTransfer<2> &out_transfer = options.predict_on_mesh ? mesh_transfer : transfer;
-                        out_transfer.grid_to_fe(dealii::ArrayView<const float>(prediction.data_ptr<float>(),
-                                                                               prediction.numel()),
-                                                u);
+                        to_mesh(out_transfer,
+                                dealii::ArrayView<const float>(prediction.data_ptr<float>(), prediction.numel()),
+                                u);
                         extra_seconds += seconds_since(inference_start);
                       }
                     const dealii::Vector<double> initial = u;
@@ -418,8 +441,7 @@ main(int argc, char **argv)
                       grid_transfer.fe_to_grid(reference,
                                                dealii::ArrayView<float>(grid_values.data(), grid_values.size()));
                       dealii::Vector<double> u(reference.size());
-                      grid_transfer.grid_to_fe(dealii::ArrayView<const float>(grid_values.data(), grid_values.size()),
-                                               u);
+                      to_mesh(grid_transfer, dealii::ArrayView<const float>(grid_values.data(), grid_values.size()), u);
                       dealii::Vector<double> difference(u);
                       difference -= reference;
                       grid_start_error[g] += difference.l2_norm() / reference.l2_norm();
