@@ -7,7 +7,8 @@
 //                [--data-cells 64] [--nonlinearity quadratic] [--beta 1] [--forcing 100]
 //                [--eta-max 0.1,0] [--seed 0] [--max-newton-steps 30] [--max-backtracks 30]
 //                [--error-scales 0.5,0.2,0.1,0.05,0.01] [--diagnostic-grids 32,65,129]
-//                [--predict-on-mesh 0] [--history 0] [--output output/newton_darcy]
+//                [--transfer u] [--predict-on-mesh 0] [--history 0]
+//                [--output output/newton_darcy]
 //
 // Instances: a = 12 / 3 thresholded Gaussian random field (alpha 2, tau 3) on 32^2 points,
 // nearest-point (the Darcy problem's coefficient), seeds i (training) and 1e9 + i (test);
@@ -29,9 +30,11 @@
 //              its linear solve counted: the continuous problem is linear in K(u), so it is
 //              nearly exact for any k(u) of u alone);
 //   surrogate  the FNO's prediction on the 32^2 grid, bilinear onto the mesh (inference and
-//              transfer counted); with --predict-on-mesh 1 the FNO is instead evaluated on
-//              the mesh's (n + 1)^2 vertices (zero-shot super-resolution, the coefficient
-//              sampled there) and gathered exactly.
+//              transfer counted); --transfer kirchhoff interpolates K(u) instead and
+//              applies K^{-1} at each DoF (K(u) is smooth near the boundary where u is
+//              not); with --predict-on-mesh 1 the FNO is instead evaluated on the mesh's
+//              (n + 1)^2 vertices (zero-shot super-resolution, the coefficient sampled
+//              there) and gathered exactly.
 // A start whose Newton does not converge (or a non-finite prediction) falls back to Newton
 // from the linear start, all of it counted, and is reported as a fallback; an instance that
 // still fails is reported as a failure with its residual (--max-newton-steps, for the
@@ -43,9 +46,10 @@
 // the Kirchhoff start. Diagnostics (not realisable starts; default none): --error-scales
 // s runs Newton from u* + s (prediction - u*), u* the converged solution, i.e. from a start
 // whose error is the surrogate's scaled by s; --diagnostic-grids G runs Newton from u*
-// sampled on a G^2 grid and interpolated back, the start an operator without any error on
-// that grid would give (its interpolation floor); --history 1 prints instance 0's residual
-// history and step lengths per start.
+// sampled on a G^2 grid and interpolated back (as --transfer says), the start an operator
+// without any error on that grid would give (its interpolation floor); --history 1 prints
+// instance 0's residual history and step lengths per start. Measured results: README.md,
+// "Newton initial guess".
 #include <deal.II/base/mpi.h>
 #include <deal.II/lac/vector.h>
 
