@@ -7,7 +7,7 @@
 //                [--data-cells 64] [--nonlinearity quadratic] [--beta 1] [--forcing 100]
 //                [--eta-max 0.1,0] [--seed 0] [--max-newton-steps 30] [--max-backtracks 30]
 //                [--error-scales 0.5,0.2,0.1,0.05,0.01] [--diagnostic-grids 32,65,129]
-//                [--transfer u] [--predict-on-mesh 0] [--history 0]
+//                [--grid 32] [--transfer u] [--predict-on-mesh 0] [--history 0]
 //                [--output output/newton_darcy]
 //
 // Instances: a = 12 / 3 thresholded Gaussian random field (alpha 2, tau 3) on 32^2 points,
@@ -17,19 +17,19 @@
 // ||u||_inf about 1.1 (k up to 2.2, mild); stronger regimes: --forcing 1000 (||u||_inf 3.4,
 // k up to 13) or 10000 (7.8, k up to 60), or --nonlinearity exp --beta 2 --forcing 1000
 // (||u||_inf 1.7, k up to 30). Training data: NonlinearDarcySolver on --data-cells^2 Q1
-// cells to ||R|| <= 1e-10 ||R(0)|| (from the Kirchhoff start), a and u sampled on the 32^2
-// grid (GridTransfer). An FNO (hidden 32, 12 x 12 modes, 4 layers, mixed precision with the
-// tanh stabilizer, H1 loss, AdamW 5e-3 cosine) trains on them. Then, for each --cells n and
-// each test instance, Newton (GMRES + AMG rebuilt every step, Eisenstat-Walker forcing
-// capped at each --eta-max value (0: exact Newton, GMRES to 1e-12), Armijo backtracking
-// line search with up to --max-backtracks halvings, stop at ||R|| <= 1e-10 ||R(0)||, the
-// same for every start) runs from
+// cells to ||R|| <= 1e-10 ||R(0)|| (from the Kirchhoff start), a and u sampled on the
+// operator's grid, --grid G points per axis on linspace(0, 1, G) (GridTransfer; default 32,
+// the coefficient field's own points; G = 65 with 64 data cells is an exact vertex gather). An FNO (hidden 32, 12 x 12
+// modes, 4 layers, mixed precision with the tanh stabilizer, H1 loss, AdamW 5e-3 cosine) trains on them. Then, for each
+// --cells n and each test instance, Newton (GMRES + AMG rebuilt every step, Eisenstat-Walker forcing capped at each
+// --eta-max value (0: exact Newton, GMRES to 1e-12), Armijo backtracking line search with up to --max-backtracks
+// halvings, stop at ||R|| <= 1e-10 ||R(0)||, the same for every start) runs from
 //   zero       u_0 = 0;
 //   linear     the k = 1 solution (CG + AMG to 1e-6; its assembly, AMG and CG counted);
 //   kirchhoff  K^{-1} of the linear solution, K(u) = int_0^u k (an extra classical start,
 //              its linear solve counted: the continuous problem is linear in K(u), so it is
 //              nearly exact for any k(u) of u alone);
-//   surrogate  the FNO's prediction on the 32^2 grid, bilinear onto the mesh (inference and
+//   surrogate  the FNO's prediction on the G^2 grid, bilinear onto the mesh (inference and
 //              transfer counted); --transfer kirchhoff interpolates K(u) instead and
 //              applies K^{-1} at each DoF (K(u) is smooth near the boundary where u is
 //              not); with --predict-on-mesh 1 the FNO is instead evaluated on the mesh's
@@ -81,7 +81,23 @@ namespace
   using namespace mpno;
   using Clock = std::chrono::steady_clock;
 
-  constexpr unsigned int grid_points = 32;
+  /// The coefficient field's points per axis (its seeds' samples; nearest-point in between).
+  constexpr unsigned int field_points = 32;
+
+  /// The coefficient as the operator's input [1, 1, g, g] on linspace(0, 1, g)^2, x index
+  /// slowest: the field's own values for g = field_points, else @p a sampled at the points.
+  torch::Tensor
+  operator_input(const std::vector<double> &values, const dealii::Function<2> &a, const unsigned int g)
+  {
+    if (g == field_points)
+      return torch::from_blob(const_cast<double *>(values.data()), {1, 1, g, g}, torch::kFloat64).to(torch::kFloat32);
+    torch::Tensor x    = torch::empty({1, 1, g, g}, torch::kFloat32);
+    float        *data = x.data_ptr<float>();
+    for (unsigned int p = 0; p < g; ++p)
+      for (unsigned int q = 0; q < g; ++q)
+        data[p * g + q] = static_cast<float>(a.value(dealii::Point<2>(double(p) / (g - 1), double(q) / (g - 1))));
+    return x;
+  }
 
   double
   seconds_since(const Clock::time_point start)
@@ -98,6 +114,7 @@ namespace
     std::vector<double>       eta_max{0.1, 0.};
     std::vector<double>       error_scales;
     std::vector<unsigned int> diagnostic_grids;
+    unsigned int              grid    = field_points;
     double                    forcing = 100., beta = 1.;
     Nonlinearity              nonlinearity = Nonlinearity::quadratic;
     std::string               output       = "output/newton_darcy";
@@ -135,6 +152,8 @@ namespace
               throw std::invalid_argument("--transfer expects u or kirchhoff, got '" + value + "'");
             options.kirchhoff_transfer = value == "kirchhoff";
           }
+        else if (arg == "--grid")
+          options.grid = static_cast<unsigned int>(bench::parse_integer(arg, value, 2));
         else if (arg == "--history")
           options.history = bench::parse_integer(arg, value, 0) != 0;
         else if (arg == "--output")
@@ -191,6 +210,7 @@ namespace
            const double                  forcing,
            const int64_t                 n,
            const std::uint64_t           seed0,
+           const unsigned int            grid_points,
            double                       &max_u)
   {
     TensorDataset data;
@@ -201,7 +221,7 @@ namespace
     for (int64_t i = 0; i < n; ++i)
       {
         const std::vector<double> values = coefficient_values(field, seed0 + i);
-        const GridFunction        a(grid_points, grid_points, values);
+        const GridFunction        a(field_points, field_points, values);
         solver.set_problem(a, f);
         dealii::Vector<double> u;
         NewtonResult           timing;
@@ -211,10 +231,8 @@ namespace
         if (!result.converged())
           throw std::runtime_error("data generation: Newton did not converge for seed " + std::to_string(seed0 + i) +
                                    " (" + to_string(result.status) + ")");
-        max_u    = std::max(max_u, u.linfty_norm());
-        float *x = data.x[i][0].data_ptr<float>();
-        for (std::size_t k = 0; k < values.size(); ++k)
-          x[k] = static_cast<float>(values[k]);
+        max_u = std::max(max_u, u.linfty_norm());
+        data.x[i][0].copy_(operator_input(values, a, grid_points)[0][0]);
         transfer.fe_to_grid(u, dealii::ArrayView<float>(data.y[i][0].data_ptr<float>(), grid_points * grid_points));
       }
     return data;
@@ -248,7 +266,8 @@ main(int argc, char **argv)
       const Options options = parse(argc, argv);
       torch::set_num_threads(1);
       torch::manual_seed(options.seed);
-      const GaussianRandomField<2> field(grid_points, 2., 3.);
+      const GaussianRandomField<2> field(field_points, 2., 3.);
+      const unsigned int           grid_points = options.grid;
 
       // 1. Data.
       auto                     start = Clock::now();
@@ -259,8 +278,9 @@ main(int argc, char **argv)
       data_parameters.max_backtracks   = options.max_backtracks;
       NonlinearDarcySolver data_solver(data_parameters);
       double               max_u = 0;
-      const TensorDataset  train = generate(data_solver, field, options.forcing, options.train, 0, max_u);
-      const TensorDataset  test  = generate(data_solver, field, options.forcing, options.test, 1000000000, max_u);
+      const TensorDataset  train = generate(data_solver, field, options.forcing, options.train, 0, grid_points, max_u);
+      const TensorDataset  test =
+        generate(data_solver, field, options.forcing, options.test, 1000000000, grid_points, max_u);
       std::cout << "newton_darcy: " << options.train << " + " << options.test << " instances on " << options.data_cells
                 << "^2 cells in " << seconds_since(start) << " s, k(u) = ";
       if (options.nonlinearity == Nonlinearity::quadratic)
@@ -335,7 +355,7 @@ main(int argc, char **argv)
             for (int64_t i = 0; i < options.test; ++i)
               {
                 const std::vector<double> values = coefficient_values(field, 1000000000 + i);
-                const GridFunction        a(grid_points, grid_points, values);
+                const GridFunction        a(field_points, field_points, values);
                 solver.set_problem(a, f);
                 dealii::Vector<double> reference, prediction_fe;
                 for (const std::string &name : starts)
@@ -353,23 +373,10 @@ main(int argc, char **argv)
                       }
                     else if (name == "surrogate")
                       {
-                        const auto    inference_start = Clock::now();
-                        torch::Tensor x;
-                        if (options.predict_on_mesh)
-                          {
-                            // The coefficient at the mesh's (n + 1)^2 vertices, x index slowest.
-                            x           = torch::empty({1, 1, n + 1, n + 1}, torch::kFloat32);
-                            float *data = x.data_ptr<float>();
-                            for (unsigned int p = 0; p <= n; ++p)
-                              for (unsigned int q = 0; q <= n; ++q)
-                                data[p * (n + 1) + q] =
-                                  static_cast<float>(a.value(dealii::Point<2>(double(p) / n, double(q) / n)));
-                          }
-                        else
-                          x = torch::from_blob(const_cast<double *>(values.data()),
-                                               {1, 1, grid_points, grid_points},
-                                               torch::kFloat64)
-                                .to(torch::kFloat32);
+                        const auto inference_start = Clock::now();
+                        // The mesh's (n + 1)^2 vertices with --predict-on-mesh 1, else the grid.
+                        const torch::Tensor x =
+                          operator_input(values, a, options.predict_on_mesh ? n + 1 : grid_points);
                         torch::Tensor prediction;
                         {
                           torch::NoGradGuard no_grad;
