@@ -14,7 +14,7 @@
 // nearest-point (the Darcy problem's coefficient), seeds i (training) and 1e9 + i (test);
 // f = --forcing (constant); k(u) = 1 + u^2 (--nonlinearity quadratic, the default) or
 // exp(beta u) (--nonlinearity exponential, --beta). f = 100 with k = 1 + u^2 makes
-// ||u||_inf about 1.1 (k up to 2.2, mild); stronger regimes: --forcing 1000 (||u||_inf 3.4,
+// ||u||_inf about 1.1 (k up to 2.3, mild); stronger regimes: --forcing 1000 (||u||_inf 3.4,
 // k up to 13) or 10000 (7.8, k up to 60), or --nonlinearity exp --beta 2 --forcing 1000
 // (||u||_inf 1.7, k up to 30). Training data: NonlinearDarcySolver on --data-cells^2 Q1
 // cells to ||R|| <= 1e-10 ||R(0)|| (from the Kirchhoff start), a and u sampled on the
