@@ -48,6 +48,8 @@ namespace mpno
         fail("max_newton_steps", p.max_newton_steps);
       if (p.max_linear_iterations == 0)
         fail("max_linear_iterations", p.max_linear_iterations);
+      if (p.nonlinearity == Nonlinearity::exponential && !(p.beta > 0 && std::isfinite(p.beta)))
+        fail("beta", p.beta);
       return p;
     }
 
@@ -76,6 +78,24 @@ namespace mpno
           return "linear solver failed";
       }
     return "unknown";
+  }
+
+
+  std::string
+  to_string(const Nonlinearity nonlinearity)
+  {
+    return nonlinearity == Nonlinearity::quadratic ? "quadratic" : "exponential";
+  }
+
+
+  Nonlinearity
+  nonlinearity_from_string(const std::string &name)
+  {
+    if (name == "quadratic")
+      return Nonlinearity::quadratic;
+    if (name == "exponential" || name == "exp")
+      return Nonlinearity::exponential;
+    throw std::invalid_argument("unknown nonlinearity '" + name + "' (quadratic, exponential)");
   }
 
 
@@ -323,6 +343,8 @@ namespace mpno
             ++result.backtracks;
             step *= 0.5;
           }
+        if (accepted)
+          result.step_lengths.push_back(step);
         result.assembly_seconds += seconds_since(start);
         if (!accepted)
           {
@@ -369,9 +391,24 @@ namespace mpno
   }
 
 
-  void
-  NonlinearDarcySolver::kirchhoff_guess(Vector<double> &w)
+  double
+  NonlinearDarcySolver::kirchhoff(const double u) const
   {
+    return parameters.nonlinearity == Nonlinearity::quadratic ? u + u * u * u / 3. :
+                                                                std::expm1(parameters.beta * u) / parameters.beta;
+  }
+
+
+  void
+  NonlinearDarcySolver::kirchhoff_guess(Vector<double> &w) const
+  {
+    if (parameters.nonlinearity == Nonlinearity::exponential)
+      {
+        const double beta = parameters.beta;
+        for (double &value : w)
+          value = std::log1p(std::max(beta * value, -1. + 1e-12)) / beta;
+        return;
+      }
     // The real root of u^3 + 3 u - 3 w = 0 (Cardano; the discriminant is positive).
     for (double &value : w)
       {

@@ -37,18 +37,41 @@ namespace
     }
   };
 
-  /// f = -div(a k(u) grad u) = a (k(u) 2 pi^2 u - k'(u) |grad u|^2) for the u above, a = 2.
+  /// f = -div(a k(u) grad u) = a (k(u) 2 pi^2 u - k'(u) |grad u|^2) for the u above, a = 2,
+  /// with the solver's k.
   class ManufacturedForcing : public Function<2>
   {
   public:
+    explicit ManufacturedForcing(const NonlinearDarcySolver &solver)
+      : solver(solver)
+    {
+    }
     double
     value(const Point<2> &p, const unsigned int = 0) const override
     {
       const double pi = M_PI, sx = std::sin(pi * p[0]), sy = std::sin(pi * p[1]);
       const double u       = sx * sy;
       const double grad_u2 = pi * pi * (std::pow(std::cos(pi * p[0]) * sy, 2) + std::pow(sx * std::cos(pi * p[1]), 2));
-      return 2. * ((1 + u * u) * 2 * pi * pi * u - 2 * u * grad_u2);
+      return 2. * (solver.k(u) * 2 * pi * pi * u - solver.dk(u) * grad_u2);
     }
+
+  private:
+    const NonlinearDarcySolver &solver;
+  };
+
+  /// The nonlinearities under test: k = 1 + u^2 and k = exp(2 u).
+  NonlinearDarcyParameters
+  parameters_for(const mpno::Nonlinearity nonlinearity, const unsigned int n)
+  {
+    NonlinearDarcyParameters parameters;
+    parameters.n_cells_per_side = n;
+    parameters.nonlinearity     = nonlinearity;
+    parameters.beta             = 2.;
+    return parameters;
+  }
+
+  class NonlinearDarcyK : public ::testing::TestWithParam<mpno::Nonlinearity>
+  {
   };
 
   /// The Darcy problem's coefficient: a thresholded Gaussian random field (12 / 3) on 32^2 points.
@@ -61,13 +84,12 @@ namespace
   }
 
   double
-  manufactured_l2_error(const unsigned int n)
+  manufactured_l2_error(const unsigned int n, const mpno::Nonlinearity nonlinearity)
   {
-    NonlinearDarcyParameters parameters;
-    parameters.n_cells_per_side = n;
+    const NonlinearDarcyParameters       parameters = parameters_for(nonlinearity, n);
     NonlinearDarcySolver                 solver(parameters);
     const Functions::ConstantFunction<2> a(2.);
-    const ManufacturedForcing            f;
+    const ManufacturedForcing            f(solver);
     solver.set_problem(a, f);
     Vector<double> u(solver.get_dof_handler().n_dofs());
     const auto     result = solver.solve(u);
@@ -84,16 +106,19 @@ namespace
   }
 } // namespace
 
-TEST(NonlinearDarcy, JacobianMatchesFiniteDifferencesOfTheResidual)
+INSTANTIATE_TEST_SUITE_P(NonlinearDarcy,
+                         NonlinearDarcyK,
+                         ::testing::Values(mpno::Nonlinearity::quadratic, mpno::Nonlinearity::exponential),
+                         [](const auto &info) { return mpno::to_string(info.param); });
+
+TEST_P(NonlinearDarcyK, JacobianMatchesFiniteDifferencesOfTheResidual)
 {
-  NonlinearDarcyParameters parameters;
-  parameters.n_cells_per_side = 16;
-  NonlinearDarcySolver                 solver(parameters);
+  NonlinearDarcySolver                 solver(parameters_for(GetParam(), 16));
   const auto                           a = random_coefficient(3);
   const Functions::ConstantFunction<2> f(50.);
   solver.set_problem(a, f);
 
-  // u of O(1) (so k'(u) = 2 u matters), d random; both zero on the boundary.
+  // u of O(1) (so k'(u) = 2 u or 2 exp(2 u) matters), d random; both zero on the boundary.
   const unsigned int n_dofs = solver.get_dof_handler().n_dofs();
   Vector<double>     u(n_dofs), d(n_dofs);
   VectorTools::interpolate(solver.get_dof_handler(), ExactSolution(), u);
@@ -127,11 +152,10 @@ TEST(NonlinearDarcy, JacobianMatchesFiniteDifferencesOfTheResidual)
     }
 }
 
-TEST(NonlinearDarcy, NewtonConvergesQuadraticallyNearTheSolution)
+TEST_P(NonlinearDarcyK, NewtonConvergesQuadraticallyNearTheSolution)
 {
-  NonlinearDarcyParameters parameters;
-  parameters.n_cells_per_side = 32;
-  parameters.eta_max          = 0; // exact Newton
+  NonlinearDarcyParameters parameters = parameters_for(GetParam(), 32);
+  parameters.eta_max                  = 0; // exact Newton
   NonlinearDarcySolver                 solver(parameters);
   const auto                           a = random_coefficient(11);
   const Functions::ConstantFunction<2> f(100.);
@@ -155,9 +179,9 @@ TEST(NonlinearDarcy, NewtonConvergesQuadraticallyNearTheSolution)
   EXPECT_GE(checked_steps, 1u);
 }
 
-TEST(NonlinearDarcy, ManufacturedSolutionConvergesAtSecondOrderInL2)
+TEST_P(NonlinearDarcyK, ManufacturedSolutionConvergesAtSecondOrderInL2)
 {
-  const double e16 = manufactured_l2_error(16), e32 = manufactured_l2_error(32);
+  const double e16 = manufactured_l2_error(16, GetParam()), e32 = manufactured_l2_error(32, GetParam());
   std::printf("L2 errors: %.3e (16^2), %.3e (32^2), order %.2f\n", e16, e32, std::log2(e16 / e32));
   EXPECT_LT(e32, 1e-2);
   EXPECT_GT(std::log2(e16 / e32), 1.85) << e16 << " " << e32;
@@ -165,13 +189,24 @@ TEST(NonlinearDarcy, ManufacturedSolutionConvergesAtSecondOrderInL2)
 
 TEST(NonlinearDarcy, KirchhoffGuessInvertsTheTransform)
 {
-  Vector<double> w(5);
-  const double   u_values[] = {-2., -0.3, 0., 0.7, 3.};
-  for (unsigned int i = 0; i < 5; ++i)
-    w[i] = u_values[i] + std::pow(u_values[i], 3) / 3;
-  NonlinearDarcySolver::kirchhoff_guess(w);
-  for (unsigned int i = 0; i < 5; ++i)
-    EXPECT_NEAR(w[i], u_values[i], 1e-12);
+  NonlinearDarcyParameters parameters;
+  parameters.n_cells_per_side = 2;
+  for (const auto nonlinearity : {mpno::Nonlinearity::quadratic, mpno::Nonlinearity::exponential})
+    {
+      parameters.nonlinearity = nonlinearity;
+      parameters.beta         = 1.5;
+      const NonlinearDarcySolver solver(parameters);
+      Vector<double>             w(5);
+      const double               u_values[] = {-2., -0.3, 0., 0.7, 3.};
+      for (unsigned int i = 0; i < 5; ++i)
+        w[i] = solver.kirchhoff(u_values[i]);
+      EXPECT_NEAR(w[3],
+                  nonlinearity == mpno::Nonlinearity::quadratic ? 0.7 + 0.343 / 3 : std::expm1(1.05) / 1.5,
+                  1e-12);
+      solver.kirchhoff_guess(w);
+      for (unsigned int i = 0; i < 5; ++i)
+        EXPECT_NEAR(w[i], u_values[i], 1e-12) << to_string(nonlinearity);
+    }
 }
 
 TEST(NonlinearDarcy, BadStartsAreReportedNotReturnedAsConverged)
@@ -200,4 +235,63 @@ TEST(NonlinearDarcy, BadStartsAreReportedNotReturnedAsConverged)
   EXPECT_NEAR(result.final_relative_residual, short_solver.relative_residual(u), 1e-12);
 
   EXPECT_THROW(NonlinearDarcySolver(NonlinearDarcyParameters{0}), std::invalid_argument);
+}
+
+// The benchmark's strongly nonlinear regimes (k up to about 60 and 30): from zero, Newton
+// needs damped steps (line search) before its quadratic phase; from the Kirchhoff guess it
+// is in that phase at once.
+TEST_P(NonlinearDarcyK, StrongNonlinearityConvergesFromZeroWithDampedSteps)
+{
+  NonlinearDarcySolver                 solver(parameters_for(GetParam(), 32));
+  const auto                           a         = random_coefficient(11);
+  const bool                           quadratic = GetParam() == mpno::Nonlinearity::quadratic;
+  const Functions::ConstantFunction<2> f(quadratic ? 1e4 : 1e3);
+  solver.set_problem(a, f);
+  Vector<double> u(solver.get_dof_handler().n_dofs());
+  const auto     result = solver.solve(u);
+  ASSERT_TRUE(result.converged()) << to_string(result.status);
+  EXPECT_NEAR(result.final_relative_residual, solver.relative_residual(u), 1e-14);
+  ASSERT_EQ(result.step_lengths.size(), result.newton_steps);
+  EXPECT_LT(result.step_lengths.front(), 0.5) << "the first step from zero must be damped";
+  EXPECT_EQ(result.step_lengths.back(), 1.);
+  EXPECT_GT(result.backtracks, 0u);
+  for (std::size_t k = 0; k + 1 < result.residual_history.size(); ++k)
+    EXPECT_LT(result.residual_history[k + 1], result.residual_history[k]) << "Armijo: ||R|| falls at every step";
+  EXPECT_GT(u.linfty_norm(), quadratic ? 5. : 1.5);
+
+  Vector<double>     w;
+  mpno::NewtonResult timing;
+  solver.solve_linear(w, 1e-8, timing);
+  solver.kirchhoff_guess(w);
+  const auto from_kirchhoff = solver.solve(w);
+  ASSERT_TRUE(from_kirchhoff.converged());
+  EXPECT_LT(from_kirchhoff.initial_relative_residual, 0.2);
+  EXPECT_LT(from_kirchhoff.newton_steps, result.newton_steps);
+  EXPECT_EQ(from_kirchhoff.backtracks, 0u);
+  w -= u;
+  EXPECT_LT(w.linfty_norm(), 1e-8 * u.linfty_norm());
+}
+
+TEST(NonlinearDarcy, ExponentialRejectsBadBetaAndOverflowingStarts)
+{
+  NonlinearDarcyParameters parameters = parameters_for(mpno::Nonlinearity::exponential, 8);
+  parameters.beta                     = 0;
+  EXPECT_THROW(NonlinearDarcySolver{parameters}, std::invalid_argument);
+  parameters.beta = -1;
+  EXPECT_THROW(NonlinearDarcySolver{parameters}, std::invalid_argument);
+  EXPECT_EQ(mpno::nonlinearity_from_string("exp"), mpno::Nonlinearity::exponential);
+  EXPECT_EQ(mpno::nonlinearity_from_string(mpno::to_string(mpno::Nonlinearity::quadratic)),
+            mpno::Nonlinearity::quadratic);
+  EXPECT_THROW(mpno::nonlinearity_from_string("cubic"), std::invalid_argument);
+
+  // exp(2 u) at u = 1000 overflows: reported as non-finite, never as converged.
+  parameters.beta = 2;
+  NonlinearDarcySolver                 solver(parameters);
+  const Functions::ConstantFunction<2> a(1.), f(100.);
+  solver.set_problem(a, f);
+  Vector<double> u(solver.get_dof_handler().n_dofs());
+  u.add(1000.);
+  const auto result = solver.solve(u);
+  EXPECT_EQ(result.status, NewtonStatus::non_finite);
+  EXPECT_FALSE(result.converged());
 }

@@ -1,6 +1,6 @@
 // A nonlinear Darcy problem and its Newton solver, the classical side of issue 5's
 // "Newton initial guess" study (benchmarks/newton_darcy.cc): -div(a(x) k(u) grad u) = f on
-// the unit square, u = 0 on the boundary, k(u) = 1 + u^2. deal.II headers only.
+// the unit square, u = 0 on the boundary, k(u) = 1 + u^2 or exp(beta u). deal.II headers only.
 #pragma once
 
 #include <deal.II/base/function.h>
@@ -11,11 +11,30 @@
 #include <deal.II/lac/trilinos_sparse_matrix.h>
 #include <deal.II/lac/vector.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
 namespace mpno
 {
+  /// The permeability's dependence on the solution, k(u).
+  enum class Nonlinearity
+  {
+    /// k(u) = 1 + u^2 (k >= 1 at every u).
+    quadratic,
+    /// k(u) = exp(beta u), beta = NonlinearDarcyParameters::beta > 0.
+    exponential
+  };
+
+  /// "quadratic" or "exponential".
+  std::string
+  to_string(Nonlinearity nonlinearity);
+
+  /// The inverse of to_string(Nonlinearity); "exp" is accepted for "exponential".
+  /// @throws std::invalid_argument for any other name.
+  Nonlinearity
+  nonlinearity_from_string(const std::string &name);
+
   /// Discretisation and Newton settings of NonlinearDarcySolver.
   struct NonlinearDarcyParameters
   {
@@ -26,7 +45,9 @@ namespace mpno
     /// Newton steps allowed per solve.
     unsigned int max_newton_steps = 30;
     /// Halvings of the step allowed per line search before the solve counts as stagnated.
-    unsigned int max_backtracks = 10;
+    /// 30 (steps down to 2^-30): from zero with k = exp(8 u) and f = 1e5 the first step
+    /// needs 2^-12, which 10 halvings did not reach.
+    unsigned int max_backtracks = 30;
     /// Armijo constant c: a step length s is accepted when ||R(u + s d)|| <= (1 - c s) ||R(u)||.
     double armijo = 1e-4;
     /// Inexact Newton: GMRES solves J d = -R to ||J d + R|| <= eta_k ||R|| with the
@@ -36,6 +57,10 @@ namespace mpno
     double eta_max = 0.1;
     /// GMRES iterations allowed per Newton step (restart length 50).
     unsigned int max_linear_iterations = 500;
+    /// k(u): 1 + u^2 (the default) or exp(beta u).
+    Nonlinearity nonlinearity = Nonlinearity::quadratic;
+    /// The exponent's factor of k(u) = exp(beta u); must be positive (unused for quadratic).
+    double beta = 1.;
   };
 
   /// How a NonlinearDarcySolver::solve() ended.
@@ -68,6 +93,8 @@ namespace mpno
     double final_relative_residual = 0;
     /// ||R(u_k)|| / ||R(0)|| after each accepted step, u_0 first.
     std::vector<double> residual_history;
+    /// The line search's step length (1, 1/2, 1/4, ...) of each accepted step.
+    std::vector<double> step_lengths;
     /// Jacobian + residual assembly (line search residuals included), AMG setup, GMRES.
     double assembly_seconds  = 0;
     double amg_setup_seconds = 0;
@@ -86,13 +113,18 @@ namespace mpno
   };
 
   /**
-   * -div(a(x) k(u) grad u) = f on [0,1]^2, u = 0 on the boundary, k(u) = 1 + u^2, with Q1
-   * elements on GridGenerator::subdivided_hyper_cube(n), QGauss(2).
-   *
-   * Why k = 1 + u^2 rather than exp(beta u): k >= 1 for every u, so the operator stays
-   * uniformly elliptic (a k >= a_min) at any Newton iterate, however bad, and k neither
-   * overflows nor vanishes for iterates far from the solution; the nonlinearity matters
-   * once |u| is O(1) (k = 2 at u = 1), which the caller obtains by scaling f.
+   * -div(a(x) k(u) grad u) = f on [0,1]^2, u = 0 on the boundary, with Q1 elements on
+   * GridGenerator::subdivided_hyper_cube(n), QGauss(2), and (NonlinearDarcyParameters::
+   * nonlinearity) either
+   *  - k(u) = 1 + u^2 (the default): k >= 1 for every u, so the operator stays uniformly
+   *    elliptic (a k >= a_min) at any Newton iterate, however bad, and k neither overflows
+   *    nor vanishes for iterates far from the solution; the nonlinearity matters once |u| is
+   *    O(1) (k = 2 at u = 1), which the caller obtains by scaling f; or
+   *  - k(u) = exp(beta u), beta > 0: with f >= 0 the solution is >= 0 and k >= 1 there,
+   *    but an iterate that overshoots meets an exponentially stiffer operator (k = e^10 at
+   *    beta u = 10), the hard case for Newton from a start that overshoots, such as the
+   *    linear (k = 1) solution; iterates with beta u beyond about 700 give non-finite
+   *    residuals, which the line search rejects like any other failed trial.
    *
    * Residual (a dual vector, one entry per DoF; constrained entries 0):
    *   R(u)_i = int a k(u) grad u . grad phi_i - f phi_i,
@@ -105,10 +137,11 @@ namespace mpno
    * ||R|| with the Armijo condition. Stops at ||R(u)|| <= tol ||R(0)|| (Euclidean norms of
    * the residual vectors; R(0) = -b, the discrete load).
    *
-   * Note (Kirchhoff transform): with K(u) = u + u^3 / 3, k(u) grad u = grad K(u), so the
-   * continuous problem is the linear -div(a grad w) = f for w = K(u); the discrete one is
-   * not (Q1 of K(u) is not K of a Q1 function), but K^{-1} of the linear solution is a
-   * cheap, very good classical starting point (kirchhoff_guess()).
+   * Note (Kirchhoff transform): with K(u) = int_0^u k = u + u^3 / 3 (quadratic) or
+   * (exp(beta u) - 1) / beta (exponential), k(u) grad u = grad K(u), so the continuous
+   * problem is the linear -div(a grad w) = f for w = K(u); the discrete one is not (Q1 of
+   * K(u) is not K of a Q1 function), but K^{-1} of the linear solution is a cheap, very good
+   * classical starting point (kirchhoff_guess()). Any k(u) of u alone has this transform.
    *
    * Serial Trilinos matrices on MPI_COMM_SELF: MPI must be initialised. Vectors are
    * dealii::Vector<double> indexed by DoF.
@@ -118,7 +151,7 @@ namespace mpno
   public:
     /// Builds the mesh and the sparsity. @throws std::invalid_argument naming the
     /// parameter for n = 0, a tolerance or Armijo constant outside (0, 1), eta_max
-    /// outside [0, 1), or zero step or iteration limits.
+    /// outside [0, 1), zero step or iteration limits, or beta <= 0 with the exponential k.
     explicit NonlinearDarcySolver(const NonlinearDarcyParameters &parameters = NonlinearDarcyParameters());
 
     /// Sets the coefficient a (positive; dimensionless) and the forcing f for the next
@@ -126,17 +159,21 @@ namespace mpno
     void
     set_problem(const dealii::Function<2> &coefficient, const dealii::Function<2> &forcing);
 
-    /// k(u) = 1 + u^2 and k'(u) = 2 u.
-    static double
-    k(const double u)
+    /// k(u) (1 + u^2 or exp(beta u)) and k'(u) (2 u or beta exp(beta u)).
+    double
+    k(const double u) const
     {
-      return 1. + u * u;
+      return parameters.nonlinearity == Nonlinearity::quadratic ? 1. + u * u : std::exp(parameters.beta * u);
     }
-    static double
-    dk(const double u)
+    double
+    dk(const double u) const
     {
-      return 2. * u;
+      return parameters.nonlinearity == Nonlinearity::quadratic ? 2. * u :
+                                                                  parameters.beta * std::exp(parameters.beta * u);
     }
+    /// The Kirchhoff transform K(u) = int_0^u k: u + u^3 / 3 or (exp(beta u) - 1) / beta.
+    double
+    kirchhoff(double u) const;
 
     /// R(u) into @p residual (constrained entries 0). @throws ExcMessage for wrong sizes
     /// or without set_problem().
@@ -170,9 +207,11 @@ namespace mpno
     unsigned int
     solve_linear(dealii::Vector<double> &w, double tolerance, NewtonResult &timing);
 
-    /// u_i = K^{-1}(w_i), K(u) = u + u^3 / 3, DoF by DoF (the Kirchhoff transform's inverse).
-    static void
-    kirchhoff_guess(dealii::Vector<double> &w);
+    /// u_i = K^{-1}(w_i) DoF by DoF (the Kirchhoff transform's inverse; kirchhoff()). For
+    /// the exponential k, K's range is w > -1 / beta: lower w (never a solution's, f >= 0)
+    /// are clamped to K^{-1}(-(1 - 1e-12) / beta).
+    void
+    kirchhoff_guess(dealii::Vector<double> &w) const;
 
     const NonlinearDarcyParameters &
     get_parameters() const
