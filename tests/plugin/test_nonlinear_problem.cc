@@ -23,7 +23,10 @@ namespace
   [[maybe_unused]] const bool mpi_ready = mpno::test::ensure_mpi();
 
   std::unique_ptr<mpno::Problem::Interface<2>>
-  make_problem(const std::string &name, const std::string &subsection, const std::string &start = "linear")
+  make_problem(const std::string &name,
+               const std::string &subsection,
+               const std::string &start        = "linear",
+               const std::string &nonlinearity = "quadratic")
   {
     dealii::ParameterHandler prm;
     prm.enter_subsection("Problem");
@@ -32,7 +35,11 @@ namespace
     prm.set("Cells per side", "16");
     prm.set("Coefficient grid points", "16");
     if (name == "nonlinear darcy")
-      prm.set("Classical start", start);
+      {
+        prm.set("Classical start", start);
+        prm.set("Nonlinearity", nonlinearity);
+        prm.set("Beta", "2");
+      }
     prm.leave_subsection();
     auto problem = mpno::Problem::registry<2>().create(name);
     problem->parse_parameters(prm);
@@ -76,6 +83,25 @@ TEST(NonlinearProblem, EveryClassicalStartConvergesToTheSameSolution)
     }
   // f = 100 makes |u| of O(1): the nonlinearity matters (max |u| well above 0.3).
   EXPECT_GT(first.linfty_norm(), 0.3);
+}
+
+TEST(NonlinearProblem, ExponentialPermeabilityConvergesFromEachStart)
+{
+  // k(u) = exp(2 u): the same solution from zero and from the Kirchhoff start.
+  dealii::Vector<double> from_zero, from_kirchhoff;
+  for (auto *u : {&from_zero, &from_kirchhoff})
+    {
+      auto problem =
+        make_problem("nonlinear darcy", "Nonlinear Darcy", u == &from_zero ? "zero" : "kirchhoff", "exponential");
+      problem->classical_start(*u);
+      const auto newton = problem->solve_nonlinear(*u);
+      EXPECT_TRUE(newton.converged) << newton.status;
+      EXPECT_LE(newton.final_relative_residual, 1e-10);
+    }
+  dealii::Vector<double> difference = from_zero;
+  difference -= from_kirchhoff;
+  EXPECT_LT(difference.linfty_norm(), 1e-8 * from_zero.linfty_norm());
+  EXPECT_GT(from_zero.linfty_norm(), 0.1);
 }
 
 TEST(NonlinearProblem, TheLinearSystemIsTheLinearisationAtZero)

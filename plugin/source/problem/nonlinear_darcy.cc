@@ -1,5 +1,5 @@
 // Problem `nonlinear darcy`: -div(a(x) k(u) grad u) = f on the unit square, u = 0 on the
-// boundary, k(u) = 1 + u^2, a the darcy problem's random two-valued coefficient, solved by
+// boundary, k(u) = 1 + u^2 or exp(beta u), a the darcy problem's random two-valued coefficient, solved by
 // Newton's method (NonlinearDarcySolver: GMRES + Trilinos ML AMG rebuilt every step).
 // The surrogate's prediction starts Newton (issue 5, "Newton initial guess").
 #include <deal.II/base/parameter_handler.h>
@@ -39,6 +39,11 @@ namespace mpno
         prm.declare_entry("Tau", "3", Patterns::Double(0), "Inverse length scale of the random field; > 0.");
         prm.declare_entry("Coefficient high", "12", Patterns::Double(0), "a where the field is >= 0; > 0.");
         prm.declare_entry("Coefficient low", "3", Patterns::Double(0), "a where the field is < 0; > 0.");
+        prm.declare_entry("Nonlinearity",
+                          "quadratic",
+                          Patterns::Selection("quadratic|exponential"),
+                          "k(u) = 1 + u^2 (quadratic) or exp(Beta u) (exponential).");
+        prm.declare_entry("Beta", "1", Patterns::Double(0), "The factor of k(u) = exp(Beta u); must be > 0.");
         prm.declare_entry("Forcing value",
                           "100",
                           Patterns::Double(),
@@ -60,7 +65,7 @@ namespace mpno
                           "The classical starting point the surrogate's is compared with: the "
                           "solution of the linear problem k = 1 (CG + AMG to 1e-6, its cost "
                           "counted), zero, or the Kirchhoff transform's K^{-1} of that solution "
-                          "(K(u) = u + u^3 / 3; exact for the continuous problem).");
+                          "(K' = k; the continuous problem is linear in K(u)).");
         prm.leave_subsection();
       }
 
@@ -75,6 +80,8 @@ namespace mpno
         high                          = prm.get_double("Coefficient high");
         low                           = prm.get_double("Coefficient low");
         forcing_value                 = prm.get_double("Forcing value");
+        parameters.nonlinearity       = nonlinearity_from_string(prm.get("Nonlinearity"));
+        parameters.beta               = prm.get_double("Beta");
         parameters.relative_tolerance = prm.get_double("Relative tolerance");
         parameters.max_newton_steps   = prm.get_integer("Max Newton steps");
         parameters.eta_max            = prm.get_double("Eta max");
@@ -84,6 +91,7 @@ namespace mpno
                                            {tau, "Tau"},
                                            {high, "Coefficient high"},
                                            {low, "Coefficient low"},
+                                           {parameters.beta, "Beta"},
                                            {parameters.relative_tolerance, "Relative tolerance"}})
           if (!(value > 0))
             throw std::invalid_argument(std::string("entry 'Problem/Nonlinear Darcy/") + entry + "' must be > 0, got " +
@@ -182,7 +190,7 @@ namespace mpno
         if (start != "zero")
           solver->solve_linear(u, 1e-6, timing);
         if (start == "kirchhoff")
-          NonlinearDarcySolver::kirchhoff_guess(u);
+          solver->kirchhoff_guess(u);
         amg_is_current = system_is_current = false; // solve_linear() re-assembled the matrix
         NonlinearSolveReport report;
         report.converged                 = true;
@@ -221,7 +229,10 @@ namespace mpno
       std::vector<std::pair<std::string, std::string>>
       attributes() const override
       {
-        return {{"equation", "-div(a (1 + u^2) grad u) = f on (0,1)^2, u = 0 on the boundary"},
+        return {{"equation", "-div(a k(u) grad u) = f on (0,1)^2, u = 0 on the boundary"},
+                {"k",
+                 parameters.nonlinearity == Nonlinearity::quadratic ? "1 + u^2" :
+                                                                      "exp(" + std::to_string(parameters.beta) + " u)"},
                 {"cells per side", std::to_string(parameters.n_cells_per_side)},
                 {"coefficient grid points", std::to_string(n_coefficient_points)},
                 {"alpha", std::to_string(alpha)},
@@ -253,6 +264,7 @@ namespace mpno
 MPNO_REGISTER_PROBLEM(2,
                       mpno::Problem::NonlinearDarcy,
                       "nonlinear darcy",
-                      "-div(a (1 + u^2) grad u) = f on the unit square with u = 0 on the boundary, a "
+                      "-div(a k(u) grad u) = f on the unit square with u = 0 on the boundary, k(u) = 1 + "
+                      "u^2 or exp(beta u), a "
                       "the darcy problem's random two-valued coefficient, f constant; Q1 elements, "
                       "Newton with GMRES + Trilinos ML AMG; the surrogate's prediction starts Newton")
