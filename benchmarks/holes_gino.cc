@@ -33,25 +33,13 @@
 // against the classical solve (assembly, AMG setup and CG) of the same instance.
 // --seed sets the model's initialisation and the shuffling (the data do not change).
 #include <deal.II/base/mpi.h>
-#include <deal.II/base/quadrature_lib.h>
-#include <deal.II/dofs/dof_handler.h>
-#include <deal.II/dofs/dof_tools.h>
-#include <deal.II/fe/fe_q.h>
-#include <deal.II/fe/fe_values.h>
-#include <deal.II/fe/mapping_q1.h>
-#include <deal.II/grid/grid_generator.h>
 #include <deal.II/grid/grid_tools.h>
-#include <deal.II/grid/tria.h>
-#include <deal.II/lac/affine_constraints.h>
-#include <deal.II/lac/dynamic_sparsity_pattern.h>
-#include <deal.II/lac/full_matrix.h>
-#include <deal.II/lac/trilinos_precondition.h>
-#include <deal.II/lac/trilinos_sparse_matrix.h>
 #include <deal.II/lac/vector.h>
-#include <deal.II/numerics/vector_tools.h>
 
 #include <mpno/coupling/darcy.h>
+#include <mpno/coupling/holes.h>
 #include <mpno/coupling/linear_solve.h>
+#include <mpno/coupling/point_cloud.h>
 #include <mpno/coupling/random_field.h>
 
 #include <mpno/surrogate/gino.h>
@@ -71,7 +59,6 @@
 #include <iostream>
 #include <numeric>
 #include <random>
-#include <set>
 #include <sstream>
 
 namespace
@@ -158,49 +145,6 @@ namespace
     return options;
   }
 
-  struct Hole
-  {
-    dealii::Point<2> centre;
-    double           radius;
-  };
-
-  /** 1-4 non-overlapping holes drawn from @p seed (rejection sampling). */
-  std::vector<Hole>
-  random_holes(const std::uint64_t seed)
-  {
-    std::mt19937_64                        random(seed);
-    std::uniform_int_distribution<int>     count(1, 4);
-    std::uniform_real_distribution<double> uniform(0., 1.);
-    const int                              n   = count(random);
-    const double                           gap = 0.05;
-    std::vector<Hole>                      holes;
-    for (int attempt = 0; static_cast<int>(holes.size()) < n && attempt < 10000; ++attempt)
-      {
-        Hole         hole;
-        const double r      = 0.05 + 0.1 * uniform(random);
-        const double margin = gap + r;
-        hole.radius         = r;
-        hole.centre =
-          dealii::Point<2>(margin + (1 - 2 * margin) * uniform(random), margin + (1 - 2 * margin) * uniform(random));
-        const bool clear = std::all_of(holes.begin(), holes.end(), [&](const Hole &other) {
-          return hole.centre.distance(other.centre) >= hole.radius + other.radius + gap;
-        });
-        if (clear)
-          holes.push_back(hole);
-      }
-    return holes;
-  }
-
-  /** Signed distance to the geometry: positive in the domain, negative inside a hole. */
-  double
-  signed_distance(const dealii::Point<2> &p, const std::vector<Hole> &holes)
-  {
-    double d = std::min({p[0], 1. - p[0], p[1], 1. - p[1]});
-    for (const Hole &hole : holes)
-      d = std::min(d, p.distance(hole.centre) - hole.radius);
-    return d;
-  }
-
   /** One solved instance as GINO sees it (float32 tensors, raw f and u). */
   struct Instance
   {
@@ -218,97 +162,40 @@ namespace
     return torch::stack(torch::meshgrid(axes, "ij"), -1);
   }
 
-  /** Mesh, Poisson solve and GINO input of the instance drawn from @p seed. */
+  /** Mesh, Poisson solve and GINO input of the instance drawn from @p seed (HolesSolver). */
   Instance
   make_instance(const std::uint64_t seed, const Options &options, const GaussianRandomField<2> &field)
   {
     using namespace dealii;
-    const std::vector<Hole> holes = random_holes(seed);
-    Triangulation<2>        square, tria;
-    GridGenerator::subdivided_hyper_cube(square, options.cells, 0., 1.);
-    std::set<Triangulation<2>::active_cell_iterator> removed;
-    for (const auto &cell : square.active_cell_iterators())
-      if (signed_distance(cell->center(), holes) < 0)
-        removed.insert(cell);
-    GridGenerator::create_triangulation_with_removed_cells(square, removed, tria);
-    for (const auto &cell : tria.active_cell_iterators())
-      for (const auto &face : cell->face_iterators())
-        if (face->at_boundary())
-          {
-            const Point<2> c     = face->center();
-            const bool     outer = std::min({c[0], 1. - c[0], c[1], 1. - c[1]}) < 1e-12;
-            face->set_boundary_id(outer ? 0 : 1);
-            // A hole's staircase lies within one cell diagonal of its circle.
-            if (!outer && std::abs(signed_distance(c, holes)) > std::sqrt(2.) / options.cells)
-              throw std::logic_error("holes_gino: a hole boundary face at (" + std::to_string(c[0]) + ", " +
-                                     std::to_string(c[1]) + ") is far from every hole");
-          }
-    double exact_area = 1.;
-    for (const Hole &hole : holes)
-      exact_area -= M_PI * hole.radius * hole.radius;
+    HolesParameters parameters;
+    parameters.n_cells_per_side   = options.cells;
+    const std::vector<Hole> holes = random_holes(seed, parameters);
+    HolesSolver             solver(parameters);
+    solver.make_geometry(holes);
 
-    const auto    start = clock_type::now();
-    const FE_Q<2> fe(1);
-    DoFHandler<2> dof_handler(tria);
-    dof_handler.distribute_dofs(fe);
-    AffineConstraints<double> constraints;
-    VectorTools::interpolate_boundary_values(dof_handler, 0, Functions::ZeroFunction<2>(), constraints);
-    VectorTools::interpolate_boundary_values(dof_handler, 1, Functions::ZeroFunction<2>(), constraints);
-    constraints.close();
-    DynamicSparsityPattern dsp(dof_handler.n_dofs());
-    DoFTools::make_sparsity_pattern(dof_handler, dsp, constraints, false);
-    TrilinosWrappers::SparseMatrix matrix;
-    matrix.reinit(complete_index_set(dof_handler.n_dofs()), dsp, MPI_COMM_SELF);
-    Vector<double> rhs(dof_handler.n_dofs()), lumped(dof_handler.n_dofs());
-
+    const auto         start = clock_type::now();
     const GridFunction f(field.n_points_per_axis(),
                          field.n_points_per_axis(),
                          field.sample(seed),
                          GridFunction::Interpolation::bilinear);
-    const QGauss<2>    quadrature(2);
-    FEValues<2> values(fe, quadrature, update_values | update_gradients | update_quadrature_points | update_JxW_values);
-    FullMatrix<double>                   cell_matrix(4, 4);
-    Vector<double>                       cell_rhs(4);
-    std::vector<double>                  f_values(quadrature.size());
-    std::vector<types::global_dof_index> indices(4);
-    for (const auto &cell : dof_handler.active_cell_iterators())
-      {
-        values.reinit(cell);
-        f.value_list(values.get_quadrature_points(), f_values);
-        cell_matrix = 0;
-        cell_rhs    = 0;
-        cell->get_dof_indices(indices);
-        for (unsigned int q = 0; q < quadrature.size(); ++q)
-          for (unsigned int i = 0; i < 4; ++i)
-            {
-              for (unsigned int j = 0; j < 4; ++j)
-                cell_matrix(i, j) += values.shape_grad(i, q) * values.shape_grad(j, q) * values.JxW(q);
-              cell_rhs(i) += values.shape_value(i, q) * f_values[q] * values.JxW(q);
-              lumped(indices[i]) += values.shape_value(i, q) * values.JxW(q);
-            }
-        constraints.distribute_local_to_global(cell_matrix, cell_rhs, indices, matrix, rhs);
-      }
-    matrix.compress(VectorOperation::add);
-    TrilinosWrappers::PreconditionAMG                 amg;
-    TrilinosWrappers::PreconditionAMG::AdditionalData data;
-    data.elliptic        = true;
-    data.smoother_type   = "Chebyshev";
-    data.smoother_sweeps = 2;
-    amg.initialize(matrix, data);
-    Vector<double> solution(dof_handler.n_dofs());
-    solve_cg({&matrix, &rhs, &constraints, &amg}, solution, {1e-10, 1000, 3});
+    solver.assemble(f);
+    const LinearSystem system = solver.linear_system();
+    system.get_preconditioner();
+    Vector<double> solution(solver.get_dof_handler().n_dofs());
+    solve_cg(system, solution, {1e-10, 1000, 3});
+    const Vector<double> &lumped = solver.lumped_mass();
 
     Instance instance;
-    instance.solve_seconds = seconds_since(start);
-    instance.area_error    = std::abs(GridTools::volume(tria) - exact_area) / exact_area;
-    std::vector<Point<2>> points(dof_handler.n_dofs());
-    DoFTools::map_dofs_to_support_points(MappingQ1<2>(), dof_handler, points);
-    const auto n              = static_cast<int64_t>(points.size());
-    instance.input.input_geom = torch::empty({n, 2});
-    instance.input.x          = torch::empty({n, 1});
-    instance.u                = torch::empty({n, 1});
-    instance.mass             = torch::empty({n, 1});
-    auto geom                 = instance.input.input_geom.accessor<float, 2>();
+    instance.solve_seconds  = seconds_since(start);
+    const double exact_area = holes_exact_area(holes);
+    instance.area_error     = std::abs(GridTools::volume(solver.get_triangulation()) - exact_area) / exact_area;
+    const std::vector<Point<2>> points = solver.support_points();
+    const auto                  n      = static_cast<int64_t>(points.size());
+    instance.input.input_geom          = torch::empty({n, 2});
+    instance.input.x                   = torch::empty({n, 1});
+    instance.u                         = torch::empty({n, 1});
+    instance.mass                      = torch::empty({n, 1});
+    auto geom                          = instance.input.input_geom.accessor<float, 2>();
     auto x = instance.input.x.accessor<float, 2>(), u = instance.u.accessor<float, 2>(),
          m = instance.mass.accessor<float, 2>();
     for (int64_t i = 0; i < n; ++i)
@@ -319,19 +206,15 @@ namespace
         u[i][0]    = static_cast<float>(solution[i]);
         m[i][0]    = static_cast<float>(lumped[i]);
       }
-    instance.input.output_queries  = instance.input.input_geom;
-    const int64_t g                = options.latent;
-    instance.input.latent_queries  = latent_grid(g);
-    instance.input.latent_features = torch::empty({g, g, 3});
-    auto features                  = instance.input.latent_features.accessor<float, 3>();
-    for (int64_t i = 0; i < g; ++i)
-      for (int64_t j = 0; j < g; ++j)
-        {
-          const Point<2> p(static_cast<double>(i) / (g - 1), static_cast<double>(j) / (g - 1));
-          features[i][j][0] = static_cast<float>(signed_distance(p, holes));
-          features[i][j][1] = static_cast<float>(p[0]);
-          features[i][j][2] = static_cast<float>(p[1]);
-        }
+    instance.input.output_queries      = instance.input.input_geom;
+    const int64_t g                    = options.latent;
+    instance.input.latent_queries      = latent_grid(g);
+    const std::vector<Point<2>> latent = uniform_grid_points<2>(g, Point<2>(0., 0.), Point<2>(1., 1.));
+    std::vector<double>         distances(latent.size());
+    for (std::size_t i = 0; i < latent.size(); ++i)
+      distances[i] = holes_signed_distance(latent[i], holes);
+    const std::vector<float> features = distance_and_coordinates(latent, distances);
+    instance.input.latent_features    = torch::from_blob(const_cast<float *>(features.data()), {g, g, 3}).clone();
     return instance;
   }
 

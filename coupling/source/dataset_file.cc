@@ -186,7 +186,51 @@ namespace mpno
       H5Dread(dataset, memory_type, memory_space, file_space, H5P_DEFAULT, data.data());
       return data;
     }
+    /** The dataset `seeds` uint64 [n] of @p group (deal.II's wrappers have no 64-bit integers). */
+    void
+    write_seeds(const dealii::HDF5::Group &group, const std::vector<std::uint64_t> &values)
+    {
+      const hsize_t n = values.size();
+      const Handle  space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+      const Handle  seeds(
+        H5Dcreate2(HandleOf::get(group), "seeds", H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+        H5Dclose);
+      H5Dwrite(seeds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+    }
+
+    /** The group of instance @p k of a point-cloud set: six digits, "000042". */
+    std::string
+    instance_group_name(const std::size_t k)
+    {
+      std::string digits = std::to_string(k);
+      return std::string(digits.size() < 6 ? 6 - digits.size() : 0, '0') + digits;
+    }
+
+    /** The group @p name of @p file. @throws std::runtime_error (from @p where) listing
+     *  the sets present if there is none. */
+    Handle
+    open_set(hid_t file, const std::string &name, const std::string &where)
+    {
+      const auto sets = group_names(file);
+      if (!std::binary_search(sets.begin(), sets.end(), name))
+        {
+          std::string present;
+          for (const auto &set : sets)
+            present += (present.empty() ? "'" : ", '") + set + "'";
+          throw std::runtime_error(where + ": no such set; the sets present are [" + present + "]");
+        }
+      return Handle(H5Gopen2(file, name.c_str(), H5P_DEFAULT), H5Gclose);
+    }
   } // namespace
+
+
+  std::size_t
+  PointCloudDataSet::latent_points() const
+  {
+    return latent_shape.empty() ?
+             0 :
+             std::accumulate(latent_shape.begin(), latent_shape.end(), std::size_t(1), std::multiplies<std::size_t>());
+  }
 
 
   std::size_t
@@ -296,13 +340,72 @@ namespace mpno
       shape[1] = set.out_channels;
       group.create_dataset<float>("y", shape).write(set.y);
 
-      // deal.II's wrappers have no 64-bit integers.
-      const hsize_t n_seeds = set.n_samples();
-      const Handle  space(H5Screate_simple(1, &n_seeds, nullptr), H5Sclose);
-      const Handle  seeds(
-        H5Dcreate2(HandleOf::get(group), "seeds", H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-        H5Dclose);
-      H5Dwrite(seeds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, set.seeds.data());
+      write_seeds(group, set.seeds);
+    }
+    const std::string error = trap.take_error();
+    AssertThrow(error.empty(), dealii::ExcMessage(where + ": HDF5 failed: " + error));
+    impl->set_names.insert(set.name);
+  }
+
+
+  void
+  DatasetFileWriter::add_point_cloud_set(const PointCloudDataSet &set)
+  {
+    const std::string where = "DatasetFileWriter " + quoted(impl->path) + ", point-cloud set '" + set.name + "'";
+    AssertThrow(impl->file, dealii::ExcMessage(where + ": add_point_cloud_set() after close()"));
+    AssertThrow(!set.name.empty() && set.name.find('/') == std::string::npos && set.name != ".",
+                dealii::ExcMessage(where + ": expected a non-empty name without '/'"));
+    AssertThrow(impl->set_names.count(set.name) == 0, dealii::ExcMessage(where + ": the file already has this set"));
+    AssertThrow(!set.samples.empty(), dealii::ExcMessage(where + ": expected at least one instance, found none"));
+    const std::size_t d = set.dimension;
+    AssertThrow(d > 0 && set.latent_shape.size() == d && set.latent_points() > 0,
+                dealii::ExcMessage(where + ": expected a latent grid of d = " + std::to_string(d) +
+                                   " axes, none of size 0"));
+    AssertThrow(set.latent_queries.size() == set.latent_points() * d,
+                dealii::ExcMessage(where + ": expected latent_queries of size " +
+                                   std::to_string(set.latent_points() * d) + ", found " +
+                                   std::to_string(set.latent_queries.size())));
+    for (std::size_t k = 0; k < set.samples.size(); ++k)
+      {
+        const PointCloudSample &sample = set.samples[k];
+        const std::size_t       n      = sample.points.size() / d;
+        const std::string       what   = where + ", instance " + std::to_string(k);
+        for (const auto &[size, expected, label] :
+             {std::tuple{sample.points.size(), n * d, "points [n, d]"},
+              std::tuple{sample.x.size(), n * set.in_channels, "x [n, in_channels]"},
+              std::tuple{sample.y.size(), n * set.out_channels, "y [n, out_channels]"},
+              std::tuple{sample.weights.size(), n, "weights [n]"},
+              std::tuple{sample.latent_features.size(),
+                         set.latent_points() * set.latent_feature_channels,
+                         "latent_features [g_1, ..., g_d, latent_feature_channels]"}})
+          AssertThrow(n > 0 && size == expected,
+                      dealii::ExcMessage(what + ": expected " + label + " of size " + std::to_string(expected) +
+                                         " (n = " + std::to_string(n) + " points), found " + std::to_string(size)));
+      }
+
+    ErrorTrap trap;
+    {
+      const auto           group = impl->file->create_group(set.name);
+      std::vector<hsize_t> latent(set.latent_shape.begin(), set.latent_shape.end());
+      latent.push_back(d);
+      group.create_dataset<float>("latent_queries", latent).write(set.latent_queries);
+      latent.back() = set.latent_feature_channels;
+      std::vector<std::uint64_t> seeds;
+      for (std::size_t k = 0; k < set.samples.size(); ++k)
+        {
+          const PointCloudSample &sample = set.samples[k];
+          const hsize_t           n      = sample.points.size() / d;
+          const auto              item   = group.create_group(instance_group_name(k));
+          item.create_dataset<float>("points", std::vector<hsize_t>{n, d}).write(sample.points);
+          if (set.in_channels > 0)
+            item.create_dataset<float>("x", std::vector<hsize_t>{n, set.in_channels}).write(sample.x);
+          item.create_dataset<float>("y", std::vector<hsize_t>{n, set.out_channels}).write(sample.y);
+          item.create_dataset<float>("weights", std::vector<hsize_t>{n}).write(sample.weights);
+          if (set.latent_feature_channels > 0)
+            item.create_dataset<float>("latent_features", latent).write(sample.latent_features);
+          seeds.push_back(sample.seed);
+        }
+      write_seeds(group, seeds);
     }
     const std::string error = trap.take_error();
     AssertThrow(error.empty(), dealii::ExcMessage(where + ": HDF5 failed: " + error));
@@ -345,19 +448,14 @@ namespace mpno
   {
     const std::string where = "read_set: " + quoted(path) + ", set '" + name + "'";
     ErrorTrap         trap;
-    const Handle      file = open_read_only(path, trap, "read_set: " + quoted(path));
-    const auto        sets = group_names(file);
-    if (!std::binary_search(sets.begin(), sets.end(), name))
-      {
-        std::string present;
-        for (const auto &set : sets)
-          present += (present.empty() ? "'" : ", '") + set + "'";
-        throw std::runtime_error(where + ": no such set; the sets present are [" + present + "]");
-      }
-    const Handle group(H5Gopen2(file, name.c_str(), H5P_DEFAULT), H5Gclose);
-    const auto   x_shape     = shape_of(group, "x", where);
-    const auto   y_shape     = shape_of(group, "y", where);
-    const auto   seeds_shape = shape_of(group, "seeds", where);
+    const Handle      file  = open_read_only(path, trap, "read_set: " + quoted(path));
+    const Handle      group = open_set(file, name, where);
+    if (H5Lexists(group, "latent_queries", H5P_DEFAULT) > 0)
+      throw std::runtime_error(where + ": a point-cloud set (one group per instance), not a grid set: read it "
+                                       "with read_point_cloud_set() (model gino)");
+    const auto x_shape     = shape_of(group, "x", where);
+    const auto y_shape     = shape_of(group, "y", where);
+    const auto seeds_shape = shape_of(group, "seeds", where);
     if (x_shape.size() < 3)
       throw std::runtime_error(where + ": expected x of rank >= 3 [n, in_channels, n_1, ..., n_d], found " +
                                to_string(x_shape));
@@ -379,6 +477,113 @@ namespace mpno
     set.x                   = read_leading<float>(group, "x", x_shape, n, H5T_NATIVE_FLOAT);
     set.y                   = read_leading<float>(group, "y", y_shape, n, H5T_NATIVE_FLOAT);
     set.seeds               = read_leading<std::uint64_t>(group, "seeds", seeds_shape, n, H5T_NATIVE_UINT64);
+    const std::string error = trap.take_error();
+    if (!error.empty())
+      throw std::runtime_error(where + ": HDF5 failed: " + error);
+    return set;
+  }
+
+
+  bool
+  is_point_cloud_set(const std::filesystem::path &path, const std::string &name)
+  {
+    ErrorTrap    trap;
+    const Handle file  = open_read_only(path, trap, "is_point_cloud_set: " + quoted(path));
+    const Handle group = open_set(file, name, "is_point_cloud_set: " + quoted(path) + ", set '" + name + "'");
+    return H5Lexists(group, "latent_queries", H5P_DEFAULT) > 0;
+  }
+
+
+  PointCloudDataSet
+  read_point_cloud_set(const std::filesystem::path &path, const std::string &name, std::size_t max_samples)
+  {
+    const std::string where = "read_point_cloud_set: " + quoted(path) + ", set '" + name + "'";
+    ErrorTrap         trap;
+    const Handle      file  = open_read_only(path, trap, "read_point_cloud_set: " + quoted(path));
+    const Handle      group = open_set(file, name, where);
+    if (H5Lexists(group, "latent_queries", H5P_DEFAULT) <= 0)
+      throw std::runtime_error(
+        where +
+        ": expected a dataset 'latent_queries' [g_1, ..., g_d, d] of a point-cloud "
+        "set, found none" +
+        (H5Lexists(group, "x", H5P_DEFAULT) > 0 ? std::string(" (a grid set: model fno)") : std::string()));
+    const auto latent_shape = shape_of(group, "latent_queries", where);
+    if (latent_shape.size() < 2 || latent_shape.back() != latent_shape.size() - 1)
+      throw std::runtime_error(where + ": expected latent_queries [g_1, ..., g_d, d] (last axis d = rank - 1), found " +
+                               to_string(latent_shape));
+    const auto seeds_shape = shape_of(group, "seeds", where);
+    if (seeds_shape.size() != 1 || seeds_shape[0] == 0)
+      throw std::runtime_error(where + ": expected seeds [n] with n >= 1, found " + to_string(seeds_shape));
+
+    PointCloudDataSet set;
+    set.name      = name;
+    set.dimension = latent_shape.size() - 1;
+    set.latent_shape.assign(latent_shape.begin(), latent_shape.end() - 1);
+    const hsize_t d    = set.dimension;
+    const hsize_t n    = max_samples == 0 ? seeds_shape[0] : std::min<hsize_t>(max_samples, seeds_shape[0]);
+    set.latent_queries = read_leading<float>(group, "latent_queries", latent_shape, latent_shape[0], H5T_NATIVE_FLOAT);
+    const std::vector<std::uint64_t> seeds =
+      read_leading<std::uint64_t>(group, "seeds", seeds_shape, n, H5T_NATIVE_UINT64);
+    for (hsize_t k = 0; k < n; ++k)
+      {
+        const std::string item_name = instance_group_name(k);
+        const std::string what      = where + ", instance group '" + name + "/" + item_name + "'";
+        if (H5Lexists(group, item_name.c_str(), H5P_DEFAULT) <= 0)
+          throw std::runtime_error(what + ": missing (seeds lists " + std::to_string(seeds_shape[0]) + " instances)");
+        const Handle item(H5Gopen2(group, item_name.c_str(), H5P_DEFAULT), H5Gclose);
+        const auto   points_shape = shape_of(item, "points", what);
+        if (points_shape.size() != 2 || points_shape[1] != d || points_shape[0] == 0)
+          throw std::runtime_error(what + ": expected points [n_k, " + std::to_string(d) + "], found " +
+                                   to_string(points_shape));
+        const hsize_t n_k = points_shape[0];
+        // x is absent when the set has no input function (in_channels 0, car-CFD style).
+        const auto matrix_shape = [&](const std::string &dataset, unsigned int &channels, const bool optional) {
+          const bool present = H5Lexists(item, dataset.c_str(), H5P_DEFAULT) > 0;
+          if (optional && !present && (k == 0 || channels == 0))
+            {
+              channels = 0;
+              return std::vector<hsize_t>{n_k, 0};
+            }
+          const auto shape = shape_of(item, dataset, what);
+          if (shape.size() != 2 || shape[0] != n_k || shape[1] == 0 || (k > 0 && shape[1] != channels))
+            throw std::runtime_error(what + ": expected " + dataset + " [" + std::to_string(n_k) + ", " +
+                                     (k > 0 ? std::to_string(channels) : std::string("channels >= 1")) +
+                                     "] (n_k of points" + (k > 0 ? ", the channels of the first instance" : "") +
+                                     "), found " + to_string(shape));
+          channels = shape[1];
+          return shape;
+        };
+        const auto x_shape       = matrix_shape("x", set.in_channels, true);
+        const auto y_shape       = matrix_shape("y", set.out_channels, false);
+        const auto weights_shape = shape_of(item, "weights", what);
+        if (weights_shape != std::vector<hsize_t>{n_k})
+          throw std::runtime_error(what + ": expected weights [" + std::to_string(n_k) + "], found " +
+                                   to_string(weights_shape));
+        PointCloudSample sample;
+        sample.seed   = seeds[k];
+        sample.points = read_leading<float>(item, "points", points_shape, n_k, H5T_NATIVE_FLOAT);
+        if (set.in_channels > 0)
+          sample.x = read_leading<float>(item, "x", x_shape, n_k, H5T_NATIVE_FLOAT);
+        sample.y                = read_leading<float>(item, "y", y_shape, n_k, H5T_NATIVE_FLOAT);
+        sample.weights          = read_leading<float>(item, "weights", weights_shape, n_k, H5T_NATIVE_FLOAT);
+        const bool has_features = H5Lexists(item, "latent_features", H5P_DEFAULT) > 0;
+        if (k == 0 && has_features)
+          set.latent_feature_channels = shape_of(item, "latent_features", what).back();
+        if (set.latent_feature_channels > 0)
+          {
+            std::vector<hsize_t> expected(set.latent_shape.begin(), set.latent_shape.end());
+            expected.push_back(set.latent_feature_channels);
+            const auto features_shape = has_features ? shape_of(item, "latent_features", what) : std::vector<hsize_t>{};
+            if (features_shape != expected)
+              throw std::runtime_error(what + ": expected latent_features " + to_string(expected) +
+                                       " (the latent grid of latent_queries, the channels of the first instance), "
+                                       "found " +
+                                       (has_features ? to_string(features_shape) : std::string("none")));
+            sample.latent_features =
+              read_leading<float>(item, "latent_features", features_shape, features_shape[0], H5T_NATIVE_FLOAT);
+          }
+        set.samples.push_back(std::move(sample));
+      }
     const std::string error = trap.take_error();
     if (!error.empty())
       throw std::runtime_error(where + ": HDF5 failed: " + error);

@@ -1,5 +1,6 @@
 #include <mpno/coupling/surrogate_model.h>
 
+#include "dataset_tensors.h"
 #include "surrogate_model_impl.h"
 
 #include <mpno/surrogate/fno.h>
@@ -50,6 +51,13 @@ namespace mpno
       return dynamic_cast<const FNOImpl *>(loaded.model.get());
     }
   } // namespace
+
+  std::vector<float>
+  SurrogateModel::predict(const PointCloudDataSet &layout, const PointCloudSample &sample) const
+  {
+    const torch::Tensor prediction = impl->loaded.predict(to_gino_input(layout, sample)).contiguous();
+    return std::vector<float>(prediction.data_ptr<float>(), prediction.data_ptr<float>() + prediction.numel());
+  }
 
   unsigned int
   SurrogateModel::n_input_channels() const

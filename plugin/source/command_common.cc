@@ -2,6 +2,7 @@
 
 #include <mpno/plugin/parameters.h>
 #include <mpno/surrogate/fno.h>
+#include <mpno/surrogate/gino.h>
 #include <mpno/surrogate/io_utils.h>
 #include <mpno/surrogate/sfno.h>
 
@@ -36,6 +37,44 @@ namespace mpno
 
     namespace fs = std::filesystem;
 
+    namespace
+    {
+      /** `Data/Test files`, or with none and a generated dataset.h5, each of its test sets. */
+      std::vector<std::pair<std::string, fs::path>>
+      test_files_of(const TrainSettings &s)
+      {
+        auto files = s.test_files;
+        if (files.empty() && s.training_file.extension() == ".h5" && fs::is_regular_file(s.training_file))
+          for (const std::string &set : list_sets(s.training_file))
+            if (set != "train")
+              files.emplace_back(set.rfind("test_", 0) == 0 ? set.substr(5) : set, s.training_file);
+        return files;
+      }
+
+      /** "in parameter file 'F', entry 'E': ", the prefix of errors about @p path.
+       *  @throws UserError with it if @p path is empty or no file. */
+      std::string
+      existing_data_file(const TrainSettings &s, const std::string &entry, const fs::path &path)
+      {
+        const std::string where = "in parameter file '" + s.parameter_file.string() + "', entry '" + entry + "': ";
+        if (path.empty())
+          throw UserError(where + "no file given");
+        if (!fs::is_regular_file(path))
+          throw UserError(where + "the data file '" + path.string() + "' does not exist");
+        return where;
+      }
+
+      /** The set of @p path that @p set_name names: `test_SET` if present, else `SET`. */
+      std::string
+      set_in_file(const fs::path &path, const std::string &set_name)
+      {
+        const std::vector<std::string> sets = list_sets(path);
+        if (std::find(sets.begin(), sets.end(), "test_" + set_name) != sets.end())
+          return "test_" + set_name;
+        return set_name;
+      }
+    } // namespace
+
     TensorDataset
     load_data(const TrainSettings &s,
               const std::string   &entry,
@@ -44,20 +83,13 @@ namespace mpno
               int64_t              spatial_dim,
               const std::string   &set_name)
     {
-      const std::string where = "in parameter file '" + s.parameter_file.string() + "', entry '" + entry + "': ";
-      if (path.empty())
-        throw UserError(where + "no file given");
-      if (!fs::is_regular_file(path))
-        throw UserError(where + "the data file '" + path.string() + "' does not exist");
+      const std::string where = existing_data_file(s, entry, path);
       try
         {
           if (path.extension() == ".h5")
             {
-              const std::vector<std::string> sets = list_sets(path);
-              std::string                    set  = set_name;
-              if (std::find(sets.begin(), sets.end(), "test_" + set_name) != sets.end())
-                set = "test_" + set_name;
-              TensorDataset data = to_tensor_dataset(read_set(path, set, max_samples));
+              const std::string set  = set_in_file(path, set_name);
+              TensorDataset     data = to_tensor_dataset(read_set(path, set, max_samples));
               if (data.x.dim() != spatial_dim + 2)
                 throw std::invalid_argument("set '" + set + "' has " + std::to_string(data.x.dim() - 2) +
                                             " spatial axes, the model " + std::to_string(spatial_dim));
@@ -71,17 +103,67 @@ namespace mpno
         }
     }
 
+
+    bool
+    training_data_are_point_clouds(const TrainSettings &s)
+    {
+      if (s.training_file.extension() != ".h5" || !fs::is_regular_file(s.training_file))
+        return false;
+      try
+        {
+          return is_point_cloud_set(s.training_file, "train");
+        }
+      catch (const std::runtime_error &)
+        {
+          return false; // load_data() reports what is wrong with the file
+        }
+    }
+
+    PointCloudDataset
+    load_point_cloud_data(const TrainSettings &s,
+                          const std::string   &entry,
+                          const fs::path      &path,
+                          int64_t              max_samples,
+                          const std::string   &set_name)
+    {
+      const std::string where = existing_data_file(s, entry, path);
+      if (path.extension() != ".h5")
+        throw UserError(where + "point clouds are read from a dataset.h5 of mpno generate, not '" + path.string() +
+                        "'");
+      try
+        {
+          return to_point_cloud_dataset(
+            read_point_cloud_set(path, set_in_file(path, set_name), static_cast<std::size_t>(max_samples)));
+        }
+      catch (const std::exception &error)
+        {
+          throw UserError(where + error.what());
+        }
+    }
+
+    std::vector<PointCloudTestSet>
+    load_point_cloud_test_sets(const TrainSettings &s, std::ostream &log)
+    {
+      std::vector<PointCloudTestSet> test_sets;
+      for (const auto &[name, path] : test_files_of(s))
+        {
+          test_sets.push_back({name, load_point_cloud_data(s, "Data/Test files", path, 0, name)});
+          const PointCloudDataset &data   = test_sets.back().data;
+          int64_t                  points = 0;
+          for (const GINOInput &input : data.inputs)
+            points += input.input_geom.size(0);
+          log << "Test set '" << name << "': " << path.string() << ", " << data.size() << " point clouds, "
+              << points / std::max<int64_t>(1, data.size()) << " points on average, latent grid "
+              << io::shape_to_string(data.latent_shape()) << std::endl;
+        }
+      return test_sets;
+    }
+
     std::vector<TestSet>
     load_test_sets(const TrainSettings &s, int64_t spatial_dim, std::ostream &log)
     {
       std::vector<TestSet> test_sets;
-      auto                 files = s.test_files;
-      // No Test files with a generated dataset.h5: each of its test sets.
-      if (files.empty() && s.training_file.extension() == ".h5" && fs::is_regular_file(s.training_file))
-        for (const std::string &set : list_sets(s.training_file))
-          if (set != "train")
-            files.emplace_back(set.rfind("test_", 0) == 0 ? set.substr(5) : set, s.training_file);
-      for (const auto &[name, path] : files)
+      for (const auto &[name, path] : test_files_of(s))
         {
           test_sets.push_back({name, load_data(s, "Data/Test files", path, 0, spatial_dim, name)});
           const TensorDataset &data = test_sets.back().data;
@@ -115,6 +197,13 @@ namespace mpno
         return fno->n_spectral_parameters();
       if (const auto *sfno = dynamic_cast<const SFNOImpl *>(&model))
         return sfno->n_spectral_parameters();
+      if (const auto *gino = dynamic_cast<const GINOImpl *>(&model))
+        {
+          long long n = 0; // the latent FNO's
+          for (const auto &conv : gino->fno_blocks->convs)
+            n += conv->n_weight_parameters();
+          return n;
+        }
       return 0;
     }
 

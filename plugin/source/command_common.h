@@ -9,6 +9,7 @@
 
 #include <mpno/surrogate/dataset.h>
 #include <mpno/surrogate/neural_operator.h>
+#include <mpno/surrogate/point_cloud_dataset.h>
 #include <mpno/surrogate/trainer.h>
 
 #include <chrono>
@@ -53,6 +54,29 @@ namespace mpno
     std::vector<TestSet>
     load_test_sets(const TrainSettings &s, int64_t spatial_dim, std::ostream &log);
 
+    /** Whether `Data/Training file` is a dataset.h5 whose set `train` holds point clouds
+     *  (`mpno generate` for a Problem whose geometry varies). */
+    bool
+    training_data_are_point_clouds(const TrainSettings &s);
+
+    /**
+     * The point-cloud set `test_SET` (if present) or `SET` (SET = @p set_name, the first
+     * @p max_samples instances; 0: all) of the dataset.h5 @p path named by @p entry.
+     * @throws UserError naming the entry, the parameter file and what read_point_cloud_set()
+     *   found missing or mis-shaped.
+     */
+    PointCloudDataset
+    load_point_cloud_data(const TrainSettings         &s,
+                          const std::string           &entry,
+                          const std::filesystem::path &path,
+                          int64_t                      max_samples,
+                          const std::string           &set_name = "train");
+
+    /** Every point-cloud set of `Data/Test files` (else the test sets of the training
+     *  dataset.h5), logged with its instance and point counts. */
+    std::vector<PointCloudTestSet>
+    load_point_cloud_test_sets(const TrainSettings &s, std::ostream &log);
+
     /** The number of spatial axes the model works on: an FNO's number of n_modes; for
      *  other models that of the selected Surrogate plugin. */
     int64_t
@@ -62,8 +86,8 @@ namespace mpno
     long long
     count_parameters(const NeuralOperator &model);
 
-    /** The real scalars of the spectral weights (dense or factorized) of an FNO or
-     *  TFNO; 0 for other models. */
+    /** The real scalars of the spectral weights (dense or factorized) of an FNO, TFNO,
+     *  SFNO or of a GINO's latent FNO; 0 for other models. */
     long long
     count_spectral_parameters(const NeuralOperator &model);
 

@@ -47,8 +47,10 @@ namespace mpno
             << loaded.epoch << " epochs" << std::endl;
         log << "Precision: " << model.precision().describe(s.device) << std::endl;
 
-        const std::vector<TestSet> test_sets = load_test_sets(s, spatial_dim_of(model, s), log);
-        const auto                 errors    = loaded.evaluate(test_sets);
+        // A GINO is evaluated on point clouds, every other model on grids.
+        const bool clouds = model.model_name() == "gino";
+        const auto errors = clouds ? loaded.evaluate(load_point_cloud_test_sets(s, log)) :
+                                     loaded.evaluate(load_test_sets(s, spatial_dim_of(model, s), log));
 
         RunSummary summary = make_summary("evaluate", model, s, errors, start);
         summary.epochs     = loaded.epoch;

@@ -12,9 +12,11 @@
 #include "job_common.h"
 #include "job_parameters.h"
 #include "nonlinear_solves.h"
+#include "point_cloud_sampler.h"
 #include "summary.h"
 
 #include <chrono>
+#include <cmath>
 #include <iomanip>
 
 namespace mpno
@@ -25,12 +27,24 @@ namespace mpno
 
     namespace
     {
-      /** One set being filled: its grid, its transfer from the FE space, its arrays. */
+      /** One set being filled: its grid, its transfer from the FE space, its arrays; or,
+       *  for a problem whose geometry varies, its point clouds on a latent grid. */
       template <int dim>
       struct SetUnderConstruction
       {
-        GridDataSet                         set;
-        std::unique_ptr<FieldTransfer<dim>> transfer;
+        GridDataSet                             set;
+        std::unique_ptr<FieldTransfer<dim>>     transfer;
+        std::unique_ptr<PointCloudSampler<dim>> sampler;
+        PointCloudDataSet                       cloud;
+
+        /** E.g. "32^2" (the grid, or the latent grid of point clouds). */
+        std::string
+        grid_text(const unsigned int points) const
+        {
+          std::array<unsigned int, dim> shape;
+          shape.fill(points);
+          return transfer ? grid_shape_text(transfer->grid_shape()) : "latent " + grid_shape_text(shape);
+        }
       };
 
       template <int dim>
@@ -40,7 +54,15 @@ namespace mpno
                const std::size_t              instances,
                const Problem::Interface<dim> &problem)
       {
-        SetUnderConstruction<dim> s{GridDataSet(), problem.make_field_transfer(points)};
+        if (problem.geometry_varies())
+          {
+            SetUnderConstruction<dim> s;
+            s.sampler = std::make_unique<PointCloudSampler<dim>>(problem, points);
+            s.cloud   = s.sampler->empty_set(name);
+            s.cloud.samples.reserve(instances);
+            return s;
+          }
+        SetUnderConstruction<dim> s{GridDataSet(), problem.make_field_transfer(points), nullptr, {}};
         s.set.name = name;
         s.set.grid_shape.assign(s.transfer->grid_shape().begin(), s.transfer->grid_shape().end());
         s.set.in_channels      = problem.input_names().size();
@@ -59,6 +81,11 @@ namespace mpno
              const dealii::Vector<double>  &solution,
              const std::uint64_t            seed)
       {
+        if (s.sampler)
+          {
+            s.cloud.samples.push_back(s.sampler->sample(&solution, seed));
+            return;
+          }
         const std::size_t size = s.transfer->n_grid_points();
         for (unsigned int c = 0; c < s.set.in_channels; ++c)
           {
@@ -79,23 +106,27 @@ namespace mpno
         const GenerationSettings g       = read_generation_settings(job.prm, job.parameter_file);
         auto                     problem = create_problem<dim>(job.prm, job.parameter_file);
         problem->setup();
-        const std::size_t                      n_dofs = problem->n_dofs();
+        // A varying geometry has no DoFs before the first instance: its count is a mean.
+        const bool                             varies = problem->geometry_varies();
+        double                                 n_dofs = varies ? 0. : static_cast<double>(problem->n_dofs());
         std::vector<SetUnderConstruction<dim>> train;
         train.push_back(make_set<dim>("train", g.training_points, g.training_instances, *problem));
         std::vector<SetUnderConstruction<dim>> test;
         if (g.test_instances > 0)
           for (const unsigned int n : g.test_points)
             test.push_back(make_set<dim>("test_" + std::to_string(n), n, g.test_instances, *problem));
-        log << "mpno generate: problem '" << job.problem_name << "' (" << dim << "D, " << n_dofs << " DoFs), "
-            << g.training_instances << " training instances at " << grid_shape_text(train[0].transfer->grid_shape())
+        log << "mpno generate: problem '" << job.problem_name << "' (" << dim << "D, "
+            << (varies ? std::string("a new mesh per instance: point clouds") :
+                         std::to_string(problem->n_dofs()) + " DoFs")
+            << "), " << g.training_instances << " training instances at " << train[0].grid_text(g.training_points)
             << ", " << g.test_instances << " test instances at";
-        for (const auto &s : test)
-          log << ' ' << grid_shape_text(s.transfer->grid_shape());
+        for (std::size_t k = 0; k < test.size(); ++k)
+          log << ' ' << test[k].grid_text(g.test_points[k]);
         log << std::endl;
 
         Progress               progress("Generating", g.training_instances + g.test_instances, log);
-        dealii::Vector<double> solution(n_dofs);
-        double                 iterations = 0;
+        dealii::Vector<double> solution;
+        double                 iterations = 0, dofs_sum = 0;
         const auto solve_instance = [&](const std::uint64_t seed, std::vector<SetUnderConstruction<dim>> &sets) {
           problem->sample(seed);
           if (problem->is_nonlinear())
@@ -114,7 +145,8 @@ namespace mpno
               return;
             }
           problem->assemble();
-          solution = 0;
+          solution.reinit(problem->n_dofs());
+          dofs_sum += solution.size();
           KrylovResult r;
           try
             {
@@ -137,6 +169,8 @@ namespace mpno
           solve_instance(g.seed + i, train);
         for (unsigned int i = 0; i < g.test_instances; ++i)
           solve_instance(g.seed + test_seed_offset + i, test);
+        if (varies)
+          n_dofs = dofs_sum / std::max(1u, g.training_instances + g.test_instances);
 
         fs::create_directories(job.output_directory);
         const fs::path    file = job.output_directory / "dataset.h5";
@@ -148,19 +182,29 @@ namespace mpno
         writer.set_attribute("seeds",
                              "training i: Seed + i; test i: Seed + " + std::to_string(test_seed_offset) +
                                " + i; Seed = " + std::to_string(g.seed));
-        writer.set_attribute("grid", train[0].transfer->grid_description());
+        writer.set_attribute("grid",
+                             varies ? "point clouds (the DoFs' support points) with a uniform latent grid on the "
+                                      "bounding box, points i / (n - 1); latent features: signed distance, "
+                                      "coordinates" :
+                                      train[0].transfer->grid_description());
         for (const auto &[key, value] : problem->attributes())
           writer.set_attribute("problem " + key, value);
         for (auto *sets : {&train, &test})
           for (auto &s : *sets)
-            writer.add_set(s.set);
+            if (varies)
+              writer.add_point_cloud_set(s.cloud);
+            else
+              writer.add_set(s.set);
         writer.close();
         log << "Wrote '" << file.string() << "': train " << g.training_instances << " x "
-            << grid_shape_text(train[0].transfer->grid_shape());
+            << train[0].grid_text(g.training_points);
         for (const auto &s : test)
-          log << ", " << s.set.name << " " << s.set.n_samples();
+          log << ", " << (varies ? s.cloud.name : s.set.name) << " "
+              << (varies ? s.cloud.samples.size() : s.set.n_samples());
         log << std::endl;
-        if (g.export_pt)
+        if (g.export_pt && varies)
+          log << "Export pt: skipped, point-cloud sets have no .pt form here (dataset.h5 holds them)" << std::endl;
+        else if (g.export_pt)
           for (auto *sets : {&train, &test})
             for (auto &s : *sets)
               {
@@ -174,7 +218,7 @@ namespace mpno
         summary.threads        = job.threads;
         const double seconds   = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         summary.generation     = GenerationSummary{job.problem_name,
-                                               static_cast<long long>(n_dofs),
+                                               static_cast<long long>(std::llround(n_dofs)),
                                                g.training_instances,
                                                g.test_instances,
                                                iterations / std::max(1u, g.training_instances + g.test_instances),

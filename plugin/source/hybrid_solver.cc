@@ -35,8 +35,22 @@ namespace mpno
     std::shared_ptr<const SurrogateModel>      model;
     std::shared_ptr<const FieldTransfer<dim>>  transfer;
     dealii::Vector<double>                     prediction;
+    /** Set by initialize_point_clouds(): a new geometry per instance, no transfer. */
+    bool point_clouds = false;
     /** The lumped mass: the integrals of the basis functions (surrogate action). */
     dealii::Vector<double> lumped_mass;
+
+    /** Load the surrogate from @p checkpoint, or `Checkpoint` when empty.
+     *  @throws std::runtime_error naming the entry when neither is given. */
+    void
+    load_surrogate(const std::filesystem::path &checkpoint_override)
+    {
+      const std::filesystem::path path = checkpoint_override.empty() ? checkpoint : checkpoint_override;
+      if (path.empty())
+        throw std::runtime_error("entry 'Hybrid solver/Checkpoint': strategy '" + strategy_name +
+                                 "' needs a surrogate, and no checkpoint was given");
+      model = std::make_shared<const SurrogateModel>(path, device);
+    }
 
     /** The SurrogateAction of @p system for the instance of @p input_fields: the residual's
      *  density on the grid, scaled to the size of the training inputs, replaces the last
@@ -219,11 +233,57 @@ namespace mpno
     impl->lumped_mass = impl->transfer->basis_integrals();
     if (!(impl->strategy->uses_prediction() || impl->strategy->uses_surrogate_action()) || impl->model)
       return;
-    const std::filesystem::path path = checkpoint.empty() ? impl->checkpoint : checkpoint;
-    if (path.empty())
-      throw std::runtime_error("entry 'Hybrid solver/Checkpoint': strategy '" + impl->strategy_name +
-                               "' needs a surrogate, and no checkpoint was given");
-    impl->model = std::make_shared<const SurrogateModel>(path, impl->device);
+    impl->load_surrogate(checkpoint);
+  }
+
+  template <int dim>
+  void
+  HybridSolver<dim>::initialize_point_clouds(const std::filesystem::path &checkpoint)
+  {
+    if (!impl->strategy)
+      impl->strategy = HybridStrategy::registry().create(impl->strategy_name);
+    if (impl->strategy->uses_surrogate_action())
+      throw std::invalid_argument("strategy '" + impl->strategy_name +
+                                  "' applies the surrogate to residual densities on a fixed grid; a problem whose "
+                                  "geometry varies has none: use 'initial guess' or 'none'");
+    impl->transfer.reset();
+    impl->point_clouds = true;
+    if (!impl->strategy->uses_prediction() || impl->model)
+      return;
+    impl->load_surrogate(checkpoint);
+  }
+
+  template <int dim>
+  HybridSolveReport
+  HybridSolver<dim>::solve(const LinearSystem      &system,
+                           const PointCloudDataSet &layout,
+                           const PointCloudSample  &cloud,
+                           dealii::Vector<double>  &solution)
+  {
+    if (!impl->strategy || !impl->point_clouds)
+      throw std::logic_error("HybridSolver::solve (point cloud): call initialize_point_clouds() first");
+    HybridSolveReport report;
+    report.strategy = impl->strategy_name;
+    impl->prediction.reinit(0);
+    if (impl->strategy->uses_prediction())
+      {
+        const auto               start  = std::chrono::steady_clock::now();
+        const std::vector<float> output = impl->model->predict(layout, cloud);
+        report.inference_seconds        = seconds_since(start);
+        if (output.size() != system.rhs->size())
+          throw std::invalid_argument("HybridSolver: the surrogate predicts " + std::to_string(output.size()) +
+                                      " values for the point cloud, the system has " +
+                                      std::to_string(system.rhs->size()) + " DoFs (one output channel expected)");
+        impl->prediction.reinit(output.size());
+        std::copy(output.begin(), output.end(), impl->prediction.begin());
+      }
+    const auto start     = std::chrono::steady_clock::now();
+    report.result        = impl->strategy->solve(system,
+                                          impl->strategy->uses_prediction() ? &impl->prediction : nullptr,
+                                          solution,
+                                          impl->settings);
+    report.solve_seconds = seconds_since(start);
+    return report;
   }
 
   template <int dim>

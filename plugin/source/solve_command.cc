@@ -13,6 +13,7 @@
 #include "job_common.h"
 #include "job_parameters.h"
 #include "nonlinear_solves.h"
+#include "point_cloud_sampler.h"
 #include "solution_output.h"
 #include "summary.h"
 
@@ -56,8 +57,12 @@ namespace mpno
         std::ostringstream out;
         out << std::setprecision(4) << "  surrogate error " << h.mean_surrogate_relative_error << " mean, "
             << h.max_surrogate_relative_error << " max (relative L2); its relative residual "
-            << h.mean_prediction_relative_residual << " mean, from the error the " << grid << " grid resolves "
-            << h.mean_smooth_error_residual << ", from the rest " << h.mean_rough_error_residual << "\n";
+            << h.mean_prediction_relative_residual << " mean";
+        // Point clouds: the prediction lies at the DoFs, no grid part to split off.
+        if (!std::isnan(h.mean_smooth_error_residual))
+          out << ", from the error the " << grid << " grid resolves " << h.mean_smooth_error_residual
+              << ", from the rest " << h.mean_rough_error_residual;
+        out << "\n";
         return out.str();
       }
 
@@ -85,18 +90,42 @@ namespace mpno
         const HybridRunSettings run     = read_hybrid_run_settings(job.prm);
         auto                    problem = create_problem<dim>(job.prm, job.parameter_file);
         problem->setup();
-        const std::size_t n_dofs = problem->n_dofs();
+        // A varying geometry (point clouds, GINO): the DoFs change per instance, the
+        // inference grid is the latent grid, the prediction lies at the DoFs' points.
+        const bool  varies = problem->geometry_varies();
+        std::size_t n_dofs = varies ? 0 : problem->n_dofs();
 
-        HybridSolver<dim> hybrid;
-        std::string       inference_grid;
+        HybridSolver<dim>                       hybrid;
+        std::string                             inference_grid;
+        std::unique_ptr<PointCloudSampler<dim>> sampler;
+        PointCloudDataSet                       layout;
         try
           {
             hybrid.parse_parameters(job.prm, job.parameter_file);
             hybrid.set_device(job.prm.get("Device"));
-            std::shared_ptr<const FieldTransfer<dim>> transfer =
-              problem->make_field_transfer(hybrid.inference_grid_points());
-            inference_grid = grid_shape_text(transfer->grid_shape());
-            hybrid.initialize(transfer, checkpoint_of(job));
+            if (varies)
+              {
+                if (hybrid.strategy_name() == "replace")
+                  throw std::invalid_argument(
+                    "strategy 'replace' certifies with a reference preconditioner and bound built once for a fixed "
+                    "mesh (LinearSystem::reference_preconditioner); problem '" +
+                    job.problem_name +
+                    "' has a new mesh per instance and provides none: use 'initial guess' or "
+                    "'none'");
+                sampler = std::make_unique<PointCloudSampler<dim>>(*problem, hybrid.inference_grid_points());
+                layout  = sampler->empty_set("solve");
+                std::array<unsigned int, dim> shape;
+                shape.fill(hybrid.inference_grid_points());
+                inference_grid = "latent " + grid_shape_text(shape);
+                hybrid.initialize_point_clouds(checkpoint_of(job));
+              }
+            else
+              {
+                std::shared_ptr<const FieldTransfer<dim>> transfer =
+                  problem->make_field_transfer(hybrid.inference_grid_points());
+                inference_grid = grid_shape_text(transfer->grid_shape());
+                hybrid.initialize(transfer, checkpoint_of(job));
+              }
           }
         catch (const std::exception &error)
           {
@@ -107,15 +136,16 @@ namespace mpno
           }
         if (problem->is_nonlinear())
           return solve_nonlinear_instances(job, *problem, hybrid, run, inference_grid, start, log);
-        log << "mpno solve: problem '" << job.problem_name << "' (" << dim << "D, " << n_dofs << " DoFs), "
+        log << "mpno solve: problem '" << job.problem_name << "' (" << dim << "D, "
+            << (varies ? std::string("a new mesh per instance") : std::to_string(n_dofs) + " DoFs") << "), "
             << run.instances << " held-out instances, strategy '" << hybrid.strategy_name() << "', tolerance "
             << hybrid.krylov_settings().relative_tolerance << std::endl;
         if (!hybrid.surrogate_description().empty())
           log << "Surrogate: " << hybrid.surrogate_description() << ", inference on " << inference_grid << std::endl;
 
         HybridSummary h;
-        h.strategy = hybrid.strategy_name();
-        h.n_dofs   = n_dofs;
+        h.strategy                  = hybrid.strategy_name();
+        double             dofs_sum = 0; // varying geometry: h.n_dofs is the mean
         std::ostringstream csv;
         csv << "instance,seed,iterations_zero_guess,iterations_surrogate,used_prediction,"
                "initial_relative_residual,final_relative_residual_zero_guess,final_relative_residual_surrogate,"
@@ -138,6 +168,13 @@ namespace mpno
             h.assembly_seconds +=
               std::chrono::duration<double>(std::chrono::steady_clock::now() - assembly_start).count();
             const LinearSystem system = problem->linear_system();
+            if (varies)
+              {
+                n_dofs = problem->n_dofs();
+                reference.reinit(n_dofs);
+                solution.reinit(n_dofs);
+              }
+            dofs_sum += static_cast<double>(problem->n_dofs());
 
             std::vector<const dealii::Function<dim> *> inputs;
             for (unsigned int c = 0; c < problem->input_names().size(); ++c)
@@ -149,7 +186,19 @@ namespace mpno
               {
                 if (i % 2 == 0)
                   baseline = hybrid.solve_classically(system, reference);
-                report = hybrid.solve(system, inputs, solution);
+                if (varies)
+                  {
+                    // The point cloud's sampling (the input at the points, the signed
+                    // distance on the latent grid) counts as transfer.
+                    const auto             sampling_start = std::chrono::steady_clock::now();
+                    const PointCloudSample cloud          = sampler->sample(nullptr, seed);
+                    const double           sampling_seconds =
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - sampling_start).count();
+                    report = hybrid.solve(system, layout, cloud, solution);
+                    report.transfer_seconds += sampling_seconds;
+                  }
+                else
+                  report = hybrid.solve(system, inputs, solution);
                 if (i % 2 == 1)
                   baseline = hybrid.solve_classically(system, reference);
               }
@@ -203,11 +252,15 @@ namespace mpno
                 error -= reference;
                 const double reference_norm = problem->l2_norm(reference);
                 relative_error              = reference_norm > 0 ? problem->l2_norm(error) / reference_norm : 0.;
-                hybrid.grid_projection(error, smooth);
-                const double rhs_norm = system.rhs->l2_norm();
-                smooth_residual       = rhs_norm > 0 ? operator_norm_of(system, smooth) / rhs_norm : 0.;
-                error -= smooth;
-                rough_residual = rhs_norm > 0 ? operator_norm_of(system, error) / rhs_norm : 0.;
+                // Point clouds: the prediction lies at the DoFs, no grid to split the error by.
+                if (!varies)
+                  {
+                    hybrid.grid_projection(error, smooth);
+                    const double rhs_norm = system.rhs->l2_norm();
+                    smooth_residual       = rhs_norm > 0 ? operator_norm_of(system, smooth) / rhs_norm : 0.;
+                    error -= smooth;
+                    rough_residual = rhs_norm > 0 ? operator_norm_of(system, error) / rhs_norm : 0.;
+                  }
                 h.mean_surrogate_relative_error += relative_error / run.instances;
                 h.max_surrogate_relative_error = std::max(h.max_surrogate_relative_error, relative_error);
                 h.mean_prediction_relative_residual += raw_residual / run.instances;
@@ -233,6 +286,7 @@ namespace mpno
                                 std::string()));
           }
         h.instances = run.instances;
+        h.n_dofs    = std::llround(dofs_sum / std::max(1u, run.instances));
         if (!hybrid.uses_prediction())
           h.mean_surrogate_relative_error = h.max_surrogate_relative_error = h.mean_prediction_relative_residual =
             h.mean_smooth_error_residual = h.mean_rough_error_residual = std::nan("");
@@ -243,8 +297,9 @@ namespace mpno
                      job.parameter_file,
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 
-        log << std::setprecision(4) << "Hybrid solves (" << h.instances << " instances, " << n_dofs << " DoFs, to "
-            << hybrid.krylov_settings().relative_tolerance << "):\n"
+        log << std::setprecision(4) << "Hybrid solves (" << h.instances << " instances, " << h.n_dofs
+            << (varies ? " DoFs on average" : " DoFs") << ", to " << hybrid.krylov_settings().relative_tolerance
+            << "):\n"
             << "  zero guess:     " << h.iterations_zero_guess << " CG iterations, " << h.seconds_zero_guess << " s\n"
             << "  " << std::left << std::setw(16) << (h.strategy + ":") << std::right << h.iterations_surrogate
             << " CG iterations, " << h.seconds_surrogate << " s (inference " << h.inference_seconds << " s, transfer "

@@ -89,18 +89,39 @@ namespace mpno
               << ", y " << io::shape_to_string(data.y.sizes()) << std::endl;
           return data;
         };
+        // Point clouds (a Problem whose geometry varies) go to a point-cloud model.
+        const bool clouds = training_data_are_point_clouds(s);
+        if (s.resume_from.empty() && clouds != s.surrogate->point_cloud())
+          throw UserError("in parameter file '" + parameter_file.string() + "', entry 'Surrogate/Model' = " +
+                          s.model_name + ": the training data '" + s.training_file.string() + "' are " +
+                          (clouds ? "point clouds (one geometry per instance): use Model = gino" :
+                                    "on a grid: Model = " + s.model_name + " takes point clouds"));
+        PointCloudDataset      cloud_data;
         TensorDataset          train_data;
         std::optional<Trainer> trainer;
-        if (s.resume_from.empty())
+        const auto             start_trainer = [&](const std::string &model_name, const std::string &config) {
+          torch::manual_seed(s.training.seed);
+          trainer.emplace(make_neural_operator(model_name, config, s.precision), s.training, s.output_directory, &log);
+          trainer->set_normalizers(s.encode_input, s.encode_output);
+        };
+        if (s.resume_from.empty() && clouds)
+          {
+            cloud_data = load_point_cloud_data(s, "Data/Training file", s.training_file, s.training_samples);
+            const GINOInput &first = cloud_data.inputs.front();
+            const auto [model_name, config] =
+              s.surrogate->point_cloud_configuration(first.x.defined() ? first.x.size(1) : 0,
+                                                     cloud_data.y.front().size(1),
+                                                     first.latent_features.defined() ? first.latent_features.size(-1) :
+                                                                                       0);
+            log << "Training data: " << s.training_file.string() << ", " << cloud_data.size()
+                << " point clouds, latent grid " << io::shape_to_string(cloud_data.latent_shape()) << std::endl;
+            start_trainer(model_name, config);
+          }
+        else if (s.resume_from.empty())
           {
             train_data                      = load_training_data(s.surrogate->spatial_dimension());
             const auto [model_name, config] = s.surrogate->configuration(train_data.x.size(1), train_data.y.size(1));
-            torch::manual_seed(s.training.seed);
-            trainer.emplace(make_neural_operator(model_name, config, s.precision),
-                            s.training,
-                            s.output_directory,
-                            &log);
-            trainer->set_normalizers(s.encode_input, s.encode_output);
+            start_trainer(model_name, config);
           }
         else
           trainer.emplace(resume_trainer(s, log));
@@ -119,10 +140,25 @@ namespace mpno
         if (const auto &schedule = trainer->options().precision_schedule)
           log << "Precision schedule: " << schedule->to_string() << " of " << s.training.epochs << " epochs"
               << std::endl;
-        const std::vector<TestSet> test_sets = load_test_sets(s, spatial_dim, log);
+        const std::vector<TestSet> test_sets = clouds ? std::vector<TestSet>() : load_test_sets(s, spatial_dim, log);
+        const std::vector<PointCloudTestSet> cloud_tests =
+          clouds ? load_point_cloud_test_sets(s, log) : std::vector<PointCloudTestSet>();
 
         std::vector<EpochRecord> records;
-        if (trainer->epoch() < s.training.epochs)
+        if (trainer->epoch() < s.training.epochs && clouds)
+          {
+            if (cloud_data.inputs.empty())
+              cloud_data = load_point_cloud_data(s, "Data/Training file", s.training_file, s.training_samples);
+            try
+              {
+                records = trainer->train(cloud_data, cloud_tests);
+              }
+            catch (const std::invalid_argument &error)
+              {
+                throw UserError("in parameter file '" + parameter_file.string() + "': " + error.what());
+              }
+          }
+        else if (trainer->epoch() < s.training.epochs)
           {
             if (!train_data.x.defined())
               train_data = load_training_data(spatial_dim);
@@ -134,7 +170,9 @@ namespace mpno
           log << "The checkpoint is at epoch " << trainer->epoch() << " >= Epochs = " << s.training.epochs
               << ": evaluating only" << std::endl;
 
-        const auto errors     = records.empty() ? trainer->evaluate(test_sets) : records.back().test_errors;
+        const auto errors     = !records.empty() ? records.back().test_errors :
+                                clouds           ? trainer->evaluate(cloud_tests) :
+                                                   trainer->evaluate(test_sets);
         RunSummary summary    = make_summary("train", model, s, errors, start);
         summary.epochs        = trainer->epoch();
         summary.skipped_steps = trainer->skipped_steps();

@@ -101,6 +101,22 @@ namespace mpno
     return inference::test_errors(*model, input_normalizer, output_normalizer, device, test_sets, batch_size);
   }
 
+  torch::Tensor
+  LoadedModel::predict(const GINOInput &input) const
+  {
+    GINOImpl &gino = inference::as_gino(*model, "LoadedModel::predict");
+    return inference::predict_point_cloud(gino,
+                                          output_normalizer,
+                                          inference::prepare_point_cloud(gino, input_normalizer, device, input))
+      .to(torch::kCPU);
+  }
+
+  std::map<std::string, TestErrors>
+  LoadedModel::evaluate(const std::vector<PointCloudTestSet> &test_sets) const
+  {
+    return inference::point_cloud_test_errors(*model, input_normalizer, output_normalizer, device, test_sets);
+  }
+
   LoadedModel
   load_model(const fs::path &checkpoint_directory, const torch::Device &device, std::ostream *log)
   {

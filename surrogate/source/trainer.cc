@@ -126,6 +126,32 @@ namespace mpno
     }
   } // namespace
 
+  namespace training
+  {
+    void
+    log_start(std::ostream         &log,
+              const NeuralOperator &model,
+              const TrainerOptions &options,
+              const int64_t         epoch,
+              const int64_t         n,
+              const std::string    &what,
+              const std::string    &loss)
+    {
+      log << "Training " << model.model_name() << " on " << n << " " << what << " from epoch " << epoch + 1 << " to "
+          << options.epochs << ", batch size " << options.batch_size << ", " << loss << ", device "
+          << options.device.str() << ", precision: " << model.precision().describe(options.device)
+          << (options.precision_schedule ? ", precision schedule " + options.precision_schedule->to_string() : "")
+          << std::endl;
+    }
+
+    torch::Tensor
+    epoch_permutation(const TrainerOptions &options, const int64_t epoch, const int64_t n)
+    {
+      auto generator = at::detail::createCPUGenerator(options.seed + static_cast<uint64_t>(epoch));
+      return torch::randperm(n, generator, torch::kLong);
+    }
+  } // namespace training
+
   Trainer::Trainer(std::shared_ptr<NeuralOperator> model,
                    const TrainerOptions           &options,
                    fs::path                        output_directory,
@@ -194,28 +220,15 @@ namespace mpno
     const int64_t first_epoch = epoch_;
     const int64_t n_samples   = train_data.size();
     if (log_ && epoch_ < options_.epochs)
-      *log_ << "Training " << model_->model_name() << " on " << n_samples << " samples from epoch " << epoch_ + 1
-            << " to " << options_.epochs << ", batch size " << options_.batch_size << ", " << options_.training_loss
-            << " loss, device " << device.str() << ", precision: " << model_->precision().describe(device)
-            << (options_.precision_schedule ? ", precision schedule " + options_.precision_schedule->to_string() : "")
-            << std::endl;
+      training::log_start(*log_, *model_, options_, epoch_, n_samples, "samples", options_.training_loss + " loss");
 
     std::vector<EpochRecord> records;
     double                   run_seconds = 0.;
     while (epoch_ < options_.epochs)
       {
-        const auto epoch_start = std::chrono::steady_clock::now();
-        if (epoch_ > first_epoch)
-          apply_precision_schedule(epoch_ + 1);
-        EpochRecord record;
-        record.epoch         = epoch_ + 1;
-        record.learning_rate = scheduled_learning_rate(options_, epoch_);
-        for (auto &group : impl_->optimizer->param_groups())
-          static_cast<torch::optim::AdamWOptions &>(group.options()).lr(record.learning_rate);
-
-        model_->train();
-        auto                generator   = at::detail::createCPUGenerator(options_.seed + static_cast<uint64_t>(epoch_));
-        const torch::Tensor permutation = torch::randperm(n_samples, generator, torch::kLong);
+        const auto          epoch_start = std::chrono::steady_clock::now();
+        EpochRecord         record      = begin_epoch(first_epoch);
+        const torch::Tensor permutation = training::epoch_permutation(options_, epoch_, n_samples);
 
         double  loss_sum        = 0.;
         int64_t trained_samples = 0;
@@ -244,30 +257,55 @@ namespace mpno
         record.train_loss         = trained_samples > 0 ? loss_sum / static_cast<double>(trained_samples) :
                                                           std::numeric_limits<double>::quiet_NaN();
         record.samples_per_second = static_cast<double>(n_samples) / train_seconds;
-        record.test_errors        = evaluate(test_sets);
-        record.precision          = precision_label(model_->precision());
-        record.seconds            = seconds_since(epoch_start);
-        ++epoch_;
-        run_seconds += record.seconds;
-        history_.push_back(record);
-        records.push_back(record);
-
-        if (!output_directory_.empty())
-          {
-            io::write_file_atomically(output_directory_ / checkpoint_io::history_file,
-                                      checkpoint_io::format_history(history_));
-            const bool last = epoch_ == options_.epochs;
-            if (last || (options_.checkpoint_every > 0 && epoch_ % options_.checkpoint_every == 0))
-              save_checkpoint(output_directory_ / "checkpoint");
-          }
-        if (log_)
-          *log_ << progress_line(record,
-                                 options_.epochs,
-                                 run_seconds / static_cast<double>(epoch_ - first_epoch) *
-                                   static_cast<double>(options_.epochs - epoch_))
-                << std::endl;
+        end_epoch(record, evaluate(test_sets), epoch_start, first_epoch, run_seconds, records);
       }
     return records;
+  }
+
+  EpochRecord
+  Trainer::begin_epoch(const int64_t first_epoch)
+  {
+    if (epoch_ > first_epoch)
+      apply_precision_schedule(epoch_ + 1);
+    EpochRecord record;
+    record.epoch         = epoch_ + 1;
+    record.learning_rate = scheduled_learning_rate(options_, epoch_);
+    for (auto &group : impl_->optimizer->param_groups())
+      static_cast<torch::optim::AdamWOptions &>(group.options()).lr(record.learning_rate);
+    model_->train();
+    return record;
+  }
+
+  void
+  Trainer::end_epoch(EpochRecord                          &record,
+                     std::map<std::string, TestErrors>     test_errors,
+                     std::chrono::steady_clock::time_point epoch_start,
+                     const int64_t                         first_epoch,
+                     double                               &run_seconds,
+                     std::vector<EpochRecord>             &records)
+  {
+    record.test_errors = std::move(test_errors);
+    record.precision   = precision_label(model_->precision());
+    record.seconds     = seconds_since(epoch_start);
+    ++epoch_;
+    run_seconds += record.seconds;
+    history_.push_back(record);
+    records.push_back(record);
+
+    if (!output_directory_.empty())
+      {
+        io::write_file_atomically(output_directory_ / checkpoint_io::history_file,
+                                  checkpoint_io::format_history(history_));
+        const bool last = epoch_ == options_.epochs;
+        if (last || (options_.checkpoint_every > 0 && epoch_ % options_.checkpoint_every == 0))
+          save_checkpoint(output_directory_ / "checkpoint");
+      }
+    if (log_)
+      *log_ << progress_line(record,
+                             options_.epochs,
+                             run_seconds / static_cast<double>(epoch_ - first_epoch) *
+                               static_cast<double>(options_.epochs - epoch_))
+            << std::endl;
   }
 
   double
@@ -280,8 +318,14 @@ namespace mpno
     // of squares) never runs in the reduced type.
     const torch::Tensor prediction = model_->forward(x).to(torch::kFloat);
     const torch::Tensor loss = options_.training_loss == "h1" ? H1Loss(d)(prediction, y) : LpLoss(d)(prediction, y);
-    const double        loss_value = loss.item<double>();
-    double              grad_norm  = std::numeric_limits<double>::quiet_NaN();
+    return step_on_loss(loss, record);
+  }
+
+  double
+  Trainer::step_on_loss(const torch::Tensor &loss, EpochRecord &record)
+  {
+    const double loss_value = loss.item<double>();
+    double       grad_norm  = std::numeric_limits<double>::quiet_NaN();
     if (std::isfinite(loss_value))
       {
         loss.backward();

@@ -257,3 +257,166 @@ TEST_F(DatasetFile, ExportedPtFileIsReadByLoadPtDataset)
   EXPECT_TRUE(torch::equal(loaded.x, expected.x));
   EXPECT_TRUE(torch::equal(loaded.y, expected.y));
 }
+
+namespace
+{
+  /** A point-cloud set of @p counts.size() instances with counts[k] points in 2D, 1 input
+   *  and 1 output channel, 3 latent features on a 3 x 4 latent grid; distinct values. */
+  mpno::PointCloudDataSet
+  make_cloud_set(const std::string &name, const std::vector<std::size_t> &counts)
+  {
+    mpno::PointCloudDataSet set;
+    set.name                    = name;
+    set.dimension               = 2;
+    set.in_channels             = 1;
+    set.out_channels            = 1;
+    set.latent_feature_channels = 3;
+    set.latent_shape            = {3, 4};
+    for (std::size_t k = 0; k < 12 * 2; ++k)
+      set.latent_queries.push_back(k / 16.f);
+    for (std::size_t i = 0; i < counts.size(); ++i)
+      {
+        mpno::PointCloudSample s;
+        s.seed = 1000000000 + i;
+        for (std::size_t k = 0; k < counts[i] * 2; ++k)
+          s.points.push_back(i + k / 64.f);
+        for (std::size_t k = 0; k < counts[i]; ++k)
+          {
+            s.x.push_back(0.25f * k);
+            s.y.push_back(-0.5f * k - i);
+            s.weights.push_back(1.f / (k + 1));
+          }
+        for (std::size_t k = 0; k < 12 * 3; ++k)
+          s.latent_features.push_back(i - k / 4.f);
+        set.samples.push_back(s);
+      }
+    return set;
+  }
+} // namespace
+
+
+TEST_F(DatasetFile, PointCloudSetRoundTripWithDifferentPointCounts)
+{
+  const auto train = make_cloud_set("train", {5, 9, 7});
+  const auto grid  = make_set("test_64", {5}, 2, 3, 2);
+  const auto path  = directory / "clouds.h5";
+  {
+    mpno::DatasetFileWriter writer(path);
+    writer.add_point_cloud_set(train);
+    writer.add_set(grid);
+    writer.close();
+  }
+  EXPECT_TRUE(mpno::is_point_cloud_set(path, "train"));
+  EXPECT_FALSE(mpno::is_point_cloud_set(path, "test_64"));
+  const mpno::PointCloudDataSet read = mpno::read_point_cloud_set(path, "train");
+  EXPECT_EQ(read.dimension, 2u);
+  EXPECT_EQ(read.in_channels, 1u);
+  EXPECT_EQ(read.out_channels, 1u);
+  EXPECT_EQ(read.latent_feature_channels, 3u);
+  EXPECT_EQ(read.latent_shape, train.latent_shape);
+  EXPECT_EQ(read.latent_queries, train.latent_queries);
+  ASSERT_EQ(read.samples.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i)
+    {
+      EXPECT_EQ(read.samples[i].seed, train.samples[i].seed);
+      EXPECT_EQ(read.samples[i].points, train.samples[i].points);
+      EXPECT_EQ(read.samples[i].x, train.samples[i].x);
+      EXPECT_EQ(read.samples[i].y, train.samples[i].y);
+      EXPECT_EQ(read.samples[i].weights, train.samples[i].weights);
+      EXPECT_EQ(read.samples[i].latent_features, train.samples[i].latent_features);
+    }
+  EXPECT_EQ(mpno::read_point_cloud_set(path, "train", 2).samples.size(), 2u);
+
+  // As GINO inputs: [n_k, d] points, [g_1, g_2, d] latent grid, row-major.
+  const mpno::PointCloudDataset tensors = mpno::to_point_cloud_dataset(read);
+  ASSERT_EQ(tensors.size(), 3);
+  EXPECT_EQ(tensors.inputs[1].input_geom.sizes(), (std::vector<int64_t>{9, 2}));
+  EXPECT_EQ(tensors.inputs[1].latent_queries.sizes(), (std::vector<int64_t>{3, 4, 2}));
+  EXPECT_EQ(tensors.inputs[1].latent_features.sizes(), (std::vector<int64_t>{3, 4, 3}));
+  EXPECT_FLOAT_EQ(tensors.inputs[1].input_geom[4][1].item<float>(), train.samples[1].points[9]);
+  EXPECT_FLOAT_EQ(tensors.y[2][6][0].item<float>(), train.samples[2].y[6]);
+  EXPECT_NO_THROW(tensors.validate("the set"));
+
+  // A grid reader meets a point-cloud set, and the other way round.
+  const std::string as_grid = message_of([&] { mpno::read_set(path, "train"); });
+  EXPECT_NE(as_grid.find("a point-cloud set"), std::string::npos) << as_grid;
+  const std::string as_cloud = message_of([&] { mpno::read_point_cloud_set(path, "test_64"); });
+  EXPECT_NE(as_cloud.find("expected a dataset 'latent_queries'"), std::string::npos) << as_cloud;
+  EXPECT_NE(as_cloud.find("a grid set"), std::string::npos) << as_cloud;
+}
+
+TEST_F(DatasetFile, PointCloudWriterRejectsInconsistentInstances)
+{
+  mpno::DatasetFileWriter writer(directory / "bad_clouds.h5");
+  auto                    set = make_cloud_set("train", {4, 6});
+  set.samples[1].y.pop_back();
+  const std::string y = message_of([&] { writer.add_point_cloud_set(set); });
+  EXPECT_NE(y.find("point-cloud set 'train', instance 1: expected y [n, out_channels] of size 6 (n = 6 points), "
+                   "found 5"),
+            std::string::npos)
+    << y;
+  auto features = make_cloud_set("test", {4});
+  features.samples[0].latent_features.resize(5);
+  const std::string latent = message_of([&] { writer.add_point_cloud_set(features); });
+  EXPECT_NE(latent.find("latent_features"), std::string::npos) << latent;
+  const std::string empty = message_of([&] { writer.add_point_cloud_set(make_cloud_set("none", {})); });
+  EXPECT_NE(empty.find("expected at least one instance"), std::string::npos) << empty;
+}
+
+TEST_F(DatasetFile, PointCloudReadErrorsNameTheFileGroupAndDataset)
+{
+  const auto path = directory / "clouds.h5";
+  {
+    mpno::DatasetFileWriter writer(path);
+    writer.add_point_cloud_set(make_cloud_set("train", {4, 6}));
+    writer.close();
+  }
+  // Damage copies of the set the way another program might.
+  {
+    dealii::HDF5::File file(path.string(), dealii::HDF5::File::FileAccessMode::open);
+    const auto         missing = file.create_group("missing_instance");
+    missing.create_dataset<float>("latent_queries", {3, 4, 2}).write(std::vector<float>(24, 0.f));
+    missing.write_dataset("seeds", std::vector<unsigned int>{1, 2});
+    const auto item = missing.create_group("000000");
+    item.create_dataset<float>("points", {4, 2}).write(std::vector<float>(8, 0.f));
+    item.create_dataset<float>("x", {4, 1}).write(std::vector<float>(4, 0.f));
+    item.create_dataset<float>("y", {4, 1}).write(std::vector<float>(4, 0.f));
+    item.create_dataset<float>("weights", {4}).write(std::vector<float>(4, 1.f));
+
+    const auto shapes = file.create_group("bad_shapes");
+    shapes.create_dataset<float>("latent_queries", {3, 4, 2}).write(std::vector<float>(24, 0.f));
+    shapes.write_dataset("seeds", std::vector<unsigned int>{1});
+    const auto bad = shapes.create_group("000000");
+    bad.create_dataset<float>("points", {4, 2}).write(std::vector<float>(8, 0.f));
+    bad.create_dataset<float>("x", {4, 1}).write(std::vector<float>(4, 0.f));
+    bad.create_dataset<float>("y", {3, 1}).write(std::vector<float>(3, 0.f));
+    bad.create_dataset<float>("weights", {4}).write(std::vector<float>(4, 1.f));
+
+    const auto no_weights = file.create_group("no_weights");
+    no_weights.create_dataset<float>("latent_queries", {3, 4, 2}).write(std::vector<float>(24, 0.f));
+    no_weights.write_dataset("seeds", std::vector<unsigned int>{1});
+    const auto w = no_weights.create_group("000000");
+    w.create_dataset<float>("points", {4, 2}).write(std::vector<float>(8, 0.f));
+    w.create_dataset<float>("y", {4, 1}).write(std::vector<float>(4, 0.f));
+
+    const auto latent = file.create_group("bad_latent");
+    latent.create_dataset<float>("latent_queries", {3, 4, 3}).write(std::vector<float>(36, 0.f));
+    latent.write_dataset("seeds", std::vector<unsigned int>{1});
+  }
+  const std::string no_set = message_of([&] { mpno::read_point_cloud_set(path, "test_32"); });
+  EXPECT_NE(no_set.find(path.string()), std::string::npos) << no_set;
+  EXPECT_NE(no_set.find("no such set; the sets present are ["), std::string::npos) << no_set;
+  const std::string missing = message_of([&] { mpno::read_point_cloud_set(path, "missing_instance"); });
+  EXPECT_NE(missing.find("instance group 'missing_instance/000001': missing"), std::string::npos) << missing;
+  const std::string shapes = message_of([&] { mpno::read_point_cloud_set(path, "bad_shapes"); });
+  EXPECT_NE(shapes.find("instance group 'bad_shapes/000000': expected y [4, channels >= 1]"), std::string::npos)
+    << shapes;
+  EXPECT_NE(shapes.find("found [3, 1]"), std::string::npos) << shapes;
+  const std::string weights = message_of([&] { mpno::read_point_cloud_set(path, "no_weights"); });
+  EXPECT_NE(weights.find("'no_weights/000000': expected a dataset 'weights', found none"), std::string::npos)
+    << weights;
+  const std::string bad_latent = message_of([&] { mpno::read_point_cloud_set(path, "bad_latent"); });
+  EXPECT_NE(bad_latent.find("expected latent_queries [g_1, ..., g_d, d] (last axis d = rank - 1), found [3, 4, 3]"),
+            std::string::npos)
+    << bad_latent;
+}

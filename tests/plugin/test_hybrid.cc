@@ -80,7 +80,7 @@ namespace
 
 TEST(PluginSystems, BuiltInsAreRegistered)
 {
-  EXPECT_EQ(mpno::Problem::registry<2>().names(), "darcy|heat|nonlinear darcy|sphere");
+  EXPECT_EQ(mpno::Problem::registry<2>().names(), "darcy|heat|holes|nonlinear darcy|sphere");
   EXPECT_EQ(mpno::Problem::registry<3>().names(), "");
   // Registration order follows the link order of the translation units.
   std::vector<std::string> strategies;

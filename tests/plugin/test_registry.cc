@@ -120,7 +120,7 @@ TEST(PluginRegistry, TheBuiltInSurrogatesAreFnoTfnoAndSfno)
   std::set<std::string> names;
   for (const auto &name : dealii::Utilities::split_string_list(registry.names(), '|'))
     names.insert(name);
-  EXPECT_EQ(names, (std::set<std::string>{"fno", "sfno", "tfno"})) << registry.names();
+  EXPECT_EQ(names, (std::set<std::string>{"fno", "gino", "sfno", "tfno"})) << registry.names();
 
   dealii::ParameterHandler prm;
   prm.enter_subsection("Surrogate");

@@ -1,6 +1,8 @@
 #include <deal.II/base/function.h>
 #include <deal.II/base/quadrature_lib.h>
+#include <deal.II/dofs/dof_tools.h>
 #include <deal.II/numerics/vector_tools_integrate_difference.h>
+#include <deal.II/numerics/vector_tools_rhs.h>
 
 #include <mpno/coupling/grid_transfer.h>
 #include <mpno/plugin/problem.h>
@@ -105,6 +107,37 @@ namespace mpno
     Interface<dim>::solve_nonlinear(dealii::Vector<double> &)
     {
       throw std::logic_error("Problem::Interface::solve_nonlinear: the problem is linear (is_nonlinear() is false)");
+    }
+
+    template <int dim>
+    std::vector<dealii::Point<dim>>
+    Interface<dim>::support_points() const
+    {
+      std::vector<dealii::Point<dim>> points(get_dof_handler().n_dofs());
+      dealii::DoFTools::map_dofs_to_support_points(get_mapping(), get_dof_handler(), points);
+      return points;
+    }
+
+    template <int dim>
+    dealii::Vector<double>
+    Interface<dim>::basis_integrals() const
+    {
+      const dealii::DoFHandler<dim> &dof_handler = get_dof_handler();
+      dealii::Vector<double>         integrals(dof_handler.n_dofs());
+      dealii::VectorTools::create_right_hand_side(get_mapping(),
+                                                  dof_handler,
+                                                  dealii::QGauss<dim>(dof_handler.get_fe().degree + 1),
+                                                  dealii::Functions::ConstantFunction<dim>(1.),
+                                                  integrals);
+      return integrals;
+    }
+
+    template <int dim>
+    std::vector<double>
+    Interface<dim>::signed_distance(const std::vector<dealii::Point<dim>> &) const
+    {
+      throw std::logic_error("Problem::Interface::signed_distance: this problem does not describe its geometry "
+                             "(override it in a problem whose geometry_varies())");
     }
 
     template <int dim>

@@ -2,6 +2,8 @@
 // no LibTorch type in the interface (design.md "Three libraries").
 #pragma once
 
+#include <mpno/coupling/dataset_file.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -56,6 +58,17 @@ namespace mpno
      */
     std::vector<float>
     predict(const std::vector<float> &input, const std::vector<unsigned int> &grid_shape) const;
+
+    /**
+     * The prediction of a point-cloud model (GINO, method.md Sec. 4.3) for the instance
+     * @p sample in the layout of @p layout (dimension, channels, latent grid): its
+     * points, input values and latent features (its y is not read).
+     * @return [n, out_channels] row-major at the sample's points, physical units.
+     * @throws std::invalid_argument if the model is not a point-cloud model or the
+     *   arrays do not fit the layout.
+     */
+    std::vector<float>
+    predict(const PointCloudDataSet &layout, const PointCloudSample &sample) const;
 
     /** The LibTorch side (surrogate_model_impl.h in coupling/source). */
     struct Impl;

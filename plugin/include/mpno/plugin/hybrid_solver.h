@@ -12,6 +12,7 @@
 #include <deal.II/fe/mapping.h>
 #include <deal.II/lac/vector.h>
 
+#include <mpno/coupling/dataset_file.h>
 #include <mpno/coupling/field_transfer.h>
 #include <mpno/coupling/linear_solve.h>
 #include <mpno/plugin/hybrid_strategy.h>
@@ -109,6 +110,18 @@ namespace mpno
     void
     initialize(std::shared_ptr<const FieldTransfer<dim>> transfer, const std::filesystem::path &checkpoint = {});
 
+    /**
+     * Set up for a problem whose geometry varies with the instance
+     * (Problem::Interface::geometry_varies()): no fixed grid or transfer; the surrogate
+     * (a point-cloud model, GINO) is loaded from `Checkpoint` (or @p checkpoint) unless
+     * the strategy does not use it. Solve with solve(system, layout, cloud, solution).
+     * @throws std::invalid_argument for a strategy that applies the surrogate to
+     *   residuals (`preconditioner`: it needs a fixed grid transfer); std::runtime_error
+     *   as initialize().
+     */
+    void
+    initialize_point_clouds(const std::filesystem::path &checkpoint = {});
+
     /** Where initialize() loads the surrogate: "cpu", "cuda" or "auto" (the default:
      *  cuda when LibTorch sees a CUDA device); call before initialize(). */
     void
@@ -129,6 +142,21 @@ namespace mpno
     solve(const LinearSystem                               &system,
           const std::vector<const dealii::Function<dim> *> &input_fields,
           dealii::Vector<double>                           &solution);
+
+    /**
+     * Solve @p system with the selected strategy; the prediction (if used) is the
+     * surrogate's for the point cloud @p cloud (points = the DoFs' support points in DoF
+     * order, input values, latent features; without y) in the layout of @p layout (its
+     * latent grid and channels, e.g. PointCloudSampler::empty_set()): its values at the
+     * points are the FE nodal values, so the transfer is the identity.
+     * @throws std::logic_error before initialize_point_clouds(); std::invalid_argument
+     *   if the prediction's size differs from b's; as solve() otherwise.
+     */
+    HybridSolveReport
+    solve(const LinearSystem      &system,
+          const PointCloudDataSet &layout,
+          const PointCloudSample  &cloud,
+          dealii::Vector<double>  &solution);
 
     /** The classical baseline: CG + the system's preconditioner from zero (strategy
      *  `none`), with the same tolerance. */

@@ -10,6 +10,7 @@
 #include <deal.II/base/point.h>
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/fe/mapping.h>
+#include <deal.II/lac/vector.h>
 
 #include <mpno/coupling/field_transfer.h>
 #include <mpno/coupling/linear_solve.h>
@@ -45,10 +46,12 @@ namespace mpno
     };
 
     /**
-     * A family of linear boundary value problems on a fixed mesh whose instances differ
-     * by random inputs (coefficients, forcing) drawn from a seed. The neural operator
+     * A family of linear boundary value problems whose instances differ by random inputs
+     * (coefficients, forcing) drawn from a seed, on a fixed mesh: the neural operator
      * learns the map from the input fields, sampled on a grid, to the solution sampled on
-     * the same grid.
+     * the same grid. A problem whose geometry changes with the seed says so by
+     * geometry_varies() and is seen as point clouds instead (support_points(),
+     * basis_integrals(), signed_distance(); model gino).
      *
      * A problem on a box mesh (DoFHandler<dim>, the grid a uniform one on bounding_box())
      * implements get_dof_handler(), get_mapping() and bounding_box(); the framework then
@@ -157,6 +160,40 @@ namespace mpno
        */
       virtual std::string
       solution_vtu(const dealii::Vector<double> &solution, const dealii::Vector<double> &prediction) const;
+
+      /**
+       * Whether the mesh changes with the instance (geometry drawn in sample()), as for
+       * problem `holes`. The framework then treats each instance as a point cloud
+       * (design.md "Data flow"; method.md Sec. 4.3, GINO): the support points of its DoFs
+       * with the input fields there, the solution at them, basis_integrals() as
+       * quadrature weights, and signed_distance() on a latent grid of bounding_box();
+       * `mpno generate` writes point-cloud sets (write_point_cloud_set()), and n_dofs(),
+       * linear_system() and the FE vectors refer to the current instance. Default: false
+       * (one mesh for all instances, the data on grids).
+       */
+      virtual bool
+      geometry_varies() const
+      {
+        return false;
+      }
+
+      /** The support point of each DoF of the current instance (a scalar nodal element),
+       *  indexed by DoF, in mesh units. Default: DoFTools::map_dofs_to_support_points()
+       *  on get_mapping() and get_dof_handler(). */
+      virtual std::vector<dealii::Point<dim>>
+      support_points() const;
+
+      /** int_Omega phi_i for each DoF i of the current instance (the lumped mass): the
+       *  weights of the discrete L2 norm sum_i w_i u_i^2 on the point cloud. Default:
+       *  VectorTools::create_right_hand_side() of 1 with QGauss(p + 1) on get_dof_handler(). */
+      virtual dealii::Vector<double>
+      basis_integrals() const;
+
+      /** The signed distance (mesh units; > 0 in the domain, < 0 outside) of each of
+       *  @p points to the boundary of the current instance's domain, the geometry the
+       *  operator sees on its latent grid. @throws std::logic_error unless overridden. */
+      virtual std::vector<double>
+      signed_distance(const std::vector<dealii::Point<dim>> &points) const;
 
       /** "name = value" pairs describing the problem's parameters, stored with the data. */
       virtual std::vector<std::pair<std::string, std::string>>

@@ -43,6 +43,21 @@ namespace mpno
        *  @p in_channels input and @p out_channels output channels. */
       virtual std::pair<std::string, std::string>
       configuration(int64_t in_channels, int64_t out_channels) const = 0;
+
+      /** Whether the model takes point clouds (one geometry per instance, e.g. GINO,
+       *  method.md Sec. 4.3) rather than grids. Default: false. */
+      virtual bool
+      point_cloud() const
+      {
+        return false;
+      }
+
+      /** For a point-cloud model: the model name and configuration text for data with
+       *  @p in_channels input channels at the points, @p out_channels output channels
+       *  and @p latent_feature_channels geometry channels on the latent grid.
+       *  @throws std::logic_error unless overridden (a grid model). */
+      virtual std::pair<std::string, std::string>
+      point_cloud_configuration(int64_t in_channels, int64_t out_channels, int64_t latent_feature_channels) const;
     };
 
     /** The registry of surrogate models (one per process, in libmpno_plugin). */

@@ -3,8 +3,10 @@
 #include <mpno/surrogate/dataset.h>
 #include <mpno/surrogate/neural_operator.h>
 #include <mpno/surrogate/normalizer.h>
+#include <mpno/surrogate/point_cloud_dataset.h>
 #include <mpno/surrogate/precision_schedule.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -175,6 +177,28 @@ namespace mpno
     std::map<std::string, TestErrors>
     evaluate(const std::vector<TestSet> &test_sets);
 
+    /**
+     * Train a GINO on point clouds (method.md Sec. 4.3) from the current epoch to
+     * options.epochs, evaluating every test set after each epoch; the same schedule,
+     * precision policy (and schedule), non-finite handling, history and checkpoints as
+     * the grid path. Batches of options.batch_size instances of different point counts
+     * go through GINOImpl::forward_batch() (the neighbours are searched once per
+     * instance, before the first epoch). The normalisers are fitted per channel over
+     * all training points. The loss is the sum over the batch of weighted_relative_l2()
+     * of the decoded prediction (physical units, the mesh's quadrature weights), so
+     * options.training_loss must be "l2".
+     * @throws std::invalid_argument if the model is not a GINO, training_loss is not
+     *   "l2", the data are invalid (PointCloudDataset::validate()) or do not fit the
+     *   model; as train() otherwise.
+     */
+    std::vector<EpochRecord>
+    train(const PointCloudDataset &train_data, const std::vector<PointCloudTestSet> &test_sets);
+
+    /** Relative weighted L2 errors (mean over instances; h1 NaN: no point-cloud form) on
+     *  each point-cloud test set, in decoded units, one instance at a time. */
+    std::map<std::string, TestErrors>
+    evaluate(const std::vector<PointCloudTestSet> &test_sets);
+
     /** Prediction in physical (decoded) units for x [samples, in, n_1.. n_d], float32,
      *  on the device of @p x (computed on options.device). */
     torch::Tensor
@@ -259,6 +283,27 @@ namespace mpno
     double
     step(const torch::Tensor &x, const torch::Tensor &y, EpochRecord &record);
 
+    /** The step of the batch whose summed loss is @p loss (not yet back-propagated):
+     *  backward, gradient norm (clipped), non-finite check, optimiser step. @return as
+     *  step(). */
+    double
+    step_on_loss(const torch::Tensor &loss, EpochRecord &record);
+
+    /** The start of epoch epoch_ + 1 of a run that began at @p first_epoch: precision
+     *  schedule, learning rate, training mode. */
+    EpochRecord
+    begin_epoch(int64_t first_epoch);
+
+    /** The end of an epoch: test errors @p test_errors, timings, history.csv,
+     *  checkpoint, progress line; appends the record to @p records. */
+    void
+    end_epoch(EpochRecord                          &record,
+              std::map<std::string, TestErrors>     test_errors,
+              std::chrono::steady_clock::time_point epoch_start,
+              int64_t                               first_epoch,
+              double                               &run_seconds,
+              std::vector<EpochRecord>             &records);
+
     /** Count and log a skipped step; raise the precision after max_nonfinite_steps in a
      *  row. @throws std::runtime_error when the precision is already the highest. */
     void
@@ -322,6 +367,16 @@ namespace mpno
      *  as Trainer::evaluate() computes them. */
     std::map<std::string, TestErrors>
     evaluate(const std::vector<TestSet> &test_sets) const;
+
+    /** A GINO's prediction for one point cloud (input x encoded, neighbours searched
+     *  unless given), decoded: [n_out, out_channels] float32 on the CPU.
+     *  @throws std::invalid_argument if the model is not a GINO. */
+    torch::Tensor
+    predict(const GINOInput &input) const;
+
+    /** Relative weighted L2 errors on point-cloud test sets, as Trainer::evaluate(). */
+    std::map<std::string, TestErrors>
+    evaluate(const std::vector<PointCloudTestSet> &test_sets) const;
   };
 
   /**
