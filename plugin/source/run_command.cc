@@ -90,6 +90,22 @@ namespace mpno
           }
         if (problem->is_nonlinear())
           check_nonlinear_strategy(hybrid.strategy_name(), job.parameter_file.string());
+        if (problem->geometry_varies())
+          {
+            // A new mesh per instance: point clouds for the model, no fixed-mesh strategies.
+            const std::string strategy = hybrid.strategy_name();
+            if (strategy != "none" && strategy != "initial guess")
+              throw UserError(where + "entry 'Hybrid solver/Strategy' = '" + strategy +
+                              "' does not apply to problem '" + job.problem_name +
+                              "', which has a new mesh per instance (replace and preconditioner need a fixed "
+                              "mesh): use 'initial guess' or 'none'");
+            job.prm.enter_subsection("Surrogate");
+            const std::string model = job.prm.get("Model");
+            job.prm.leave_subsection();
+            if (model != "gino")
+              throw UserError(where + "entry 'Surrogate/Model' = " + model + ": problem '" + job.problem_name +
+                              "' has a new mesh per instance (its data are point clouds): use Model = gino");
+          }
         const TrainSettings s = read_train_settings(job.prm, job.parameter_file, job.output_directory.string());
         // Named inputs must exist; OUTPUT/dataset.h5 and checkpoints may come from `mpno run`.
         if (s.training_file != job.output_directory / "dataset.h5" && !fs::is_regular_file(s.training_file))
