@@ -52,6 +52,12 @@ namespace mpno
     }
   } // namespace
 
+  std::vector<unsigned int>
+  SurrogateModel::latent_grid_shape() const
+  {
+    return {impl->loaded.latent_shape.begin(), impl->loaded.latent_shape.end()};
+  }
+
   std::vector<float>
   SurrogateModel::predict(const PointCloudDataSet &layout, const PointCloudSample &sample) const
   {

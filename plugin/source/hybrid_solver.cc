@@ -248,9 +248,22 @@ namespace mpno
                                   "geometry varies has none: use 'initial guess' or 'none'");
     impl->transfer.reset();
     impl->point_clouds = true;
-    if (!impl->strategy->uses_prediction() || impl->model)
+    if (!impl->strategy->uses_prediction())
       return;
-    impl->load_surrogate(checkpoint);
+    if (!impl->model)
+      impl->load_surrogate(checkpoint);
+    // A GINO runs on the latent grid it was trained on (LoadedModel::check_latent_shape).
+    const std::vector<unsigned int> trained = impl->model->latent_grid_shape();
+    if (!trained.empty() && trained != std::vector<unsigned int>(dim, impl->grid_points))
+      {
+        std::string shape;
+        for (const unsigned int n : trained)
+          shape += (shape.empty() ? "" : "x") + std::to_string(n);
+        throw std::invalid_argument("entry 'Hybrid solver/Inference grid points' = " +
+                                    std::to_string(impl->grid_points) + " sets the latent grid, but the surrogate was "
+                                    "trained on the latent grid " + shape +
+                                    " ('Data generation/Training grid points' of its data): set the same");
+      }
   }
 
   template <int dim>

@@ -76,7 +76,7 @@ namespace mpno
       validate(JobContext &job)
       {
         const std::string where = "in parameter file '" + job.parameter_file.string() + "': ";
-        read_generation_settings(job.prm, job.parameter_file);
+        const GenerationSettings generation = read_generation_settings(job.prm, job.parameter_file);
         read_hybrid_run_settings(job.prm);
         const auto        problem = create_problem<dim>(job.prm, job.parameter_file);
         HybridSolver<dim> hybrid;
@@ -105,6 +105,18 @@ namespace mpno
             if (model != "gino")
               throw UserError(where + "entry 'Surrogate/Model' = " + model + ": problem '" + job.problem_name +
                               "' has a new mesh per instance (its data are point clouds): use Model = gino");
+            // A GINO runs on the latent grid of its training (HybridSolver::initialize_point_clouds
+            // checks a given checkpoint; here the one this job trains).
+            job.prm.enter_subsection("Hybrid solver");
+            const bool own_checkpoint = job.prm.get("Checkpoint").empty();
+            job.prm.leave_subsection();
+            if (strategy == "initial guess" && own_checkpoint && job.prm.get("Checkpoint").empty() &&
+                hybrid.inference_grid_points() != generation.training_points)
+              throw UserError(where + "entry 'Hybrid solver/Inference grid points' = " +
+                              std::to_string(hybrid.inference_grid_points()) +
+                              " differs from 'Data generation/Training grid points' = " +
+                              std::to_string(generation.training_points) +
+                              ", the latent grid the GINO is trained on: set both to the same");
           }
         const TrainSettings s = read_train_settings(job.prm, job.parameter_file, job.output_directory.string());
         // Named inputs must exist; OUTPUT/dataset.h5 and checkpoints may come from `mpno run`.

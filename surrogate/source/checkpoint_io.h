@@ -79,6 +79,19 @@ namespace mpno
     bool
     state_bool(const CheckpointState &state, const std::string &key);
 
+    /** Key of a point-cloud model's latent grid of training, e.g. "32 32". */
+    inline constexpr const char *latent_shape_key = "latent_shape";
+
+    /** @p shape as the entry latent_shape holds it: sizes separated by spaces. */
+    std::string
+    format_latent_shape(const std::vector<int64_t> &shape);
+
+    /** The entry latent_shape; empty when absent (grid models, older checkpoints).
+     *  @throws std::runtime_error naming the file for sizes that are not positive
+     *  integers. */
+    std::vector<int64_t>
+    state_latent_shape(const CheckpointState &state);
+
     /**
      * The checkpoint in @p directory (find_checkpoint(), logging a fallback to
      * `DIRECTORY.old`), checked to hold state.txt, model.pt, normalizers.pt and, with

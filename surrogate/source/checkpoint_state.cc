@@ -139,5 +139,35 @@ namespace mpno
                                  text + "'");
       return text == "true";
     }
+
+    std::string
+    format_latent_shape(const std::vector<int64_t> &shape)
+    {
+      std::string text;
+      for (const int64_t n : shape)
+        text += (text.empty() ? "" : " ") + std::to_string(n);
+      return text;
+    }
+
+    std::vector<int64_t>
+    state_latent_shape(const CheckpointState &state)
+    {
+      std::vector<int64_t> shape;
+      if (!state.entries.count(latent_shape_key))
+        return shape;
+      const std::string &text = state_entry(state, latent_shape_key);
+      std::istringstream words(text);
+      for (std::string word; words >> word;)
+        {
+          const auto n = io::parse_integer(word);
+          if (!n || *n < 1)
+            throw std::runtime_error("'" + state.file.string() + "': entry '" + latent_shape_key +
+                                     "' must hold positive grid sizes, got '" + text + "'");
+          shape.push_back(*n);
+        }
+      if (shape.empty())
+        throw std::runtime_error("'" + state.file.string() + "': entry '" + latent_shape_key + "' is empty");
+      return shape;
+    }
   } // namespace checkpoint_io
 } // namespace mpno

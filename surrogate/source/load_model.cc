@@ -1,5 +1,6 @@
 // Inference: load_model(), LoadedModel, and the prediction and test-error helpers that
 // Trainer shares (trainer_impl.h).
+#include <mpno/surrogate/io_utils.h>
 #include <mpno/surrogate/losses.h>
 #include <mpno/surrogate/trainer.h>
 
@@ -101,10 +102,25 @@ namespace mpno
     return inference::test_errors(*model, input_normalizer, output_normalizer, device, test_sets, batch_size);
   }
 
+  void
+  LoadedModel::check_latent_shape(const GINOInput &input, const std::string &what) const
+  {
+    if (latent_shape.empty() || !input.latent_queries.defined())
+      return;
+    const auto           sizes = input.latent_queries.sizes();
+    std::vector<int64_t> grid(sizes.begin(), sizes.empty() ? sizes.end() : sizes.end() - 1);
+    if (grid != latent_shape)
+      throw std::invalid_argument(what + ": the latent grid " + io::shape_to_string(grid) +
+                                  " differs from the latent grid " + io::shape_to_string(latent_shape) +
+                                  " the model was trained on (its GNO kernels, their reductions over the latent "
+                                  "points near each query and its latent FNO are trained for that grid)");
+  }
+
   torch::Tensor
   LoadedModel::predict(const GINOInput &input) const
   {
     GINOImpl &gino = inference::as_gino(*model, "LoadedModel::predict");
+    check_latent_shape(input, "LoadedModel::predict");
     return inference::predict_point_cloud(gino,
                                           output_normalizer,
                                           inference::prepare_point_cloud(gino, input_normalizer, device, input))
@@ -114,6 +130,9 @@ namespace mpno
   std::map<std::string, TestErrors>
   LoadedModel::evaluate(const std::vector<PointCloudTestSet> &test_sets) const
   {
+    for (const PointCloudTestSet &set : test_sets)
+      for (const GINOInput &input : set.data.inputs)
+        check_latent_shape(input, "test set '" + set.name + "'");
     return inference::point_cloud_test_errors(*model, input_normalizer, output_normalizer, device, test_sets);
   }
 
@@ -136,7 +155,8 @@ namespace mpno
     loaded.model->eval();
     loaded.device = device;
     load_normalizers(loaded.input_normalizer, loaded.output_normalizer, state, device);
-    loaded.epoch = state_integer(state, "epoch");
+    loaded.epoch        = state_integer(state, "epoch");
+    loaded.latent_shape = state_latent_shape(state);
     if (state.entries.count("training.batch_size"))
       loaded.batch_size = state_integer(state, "training.batch_size");
     return loaded;

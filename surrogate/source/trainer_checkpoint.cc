@@ -77,6 +77,8 @@ namespace mpno
     };
     e["encode_input"]  = fitted(impl_->input_normalizer);
     e["encode_output"] = fitted(impl_->output_normalizer);
+    if (!impl_->latent_shape.empty())
+      e[latent_shape_key] = format_latent_shape(impl_->latent_shape);
     if (options_.precision_schedule)
       {
         e[schedule_key]          = options_.precision_schedule->to_string();
@@ -200,6 +202,7 @@ namespace mpno
     global_step_                 = state_integer(state, "global_step");
     total_skipped_steps_         = state_integer(state, "skipped_steps");
     impl_->consecutive_nonfinite = state_integer(state, "consecutive_nonfinite_steps");
+    impl_->latent_shape          = state_latent_shape(state);
     history_ = fs::is_regular_file(directory / history_file) ? read_history(directory / history_file) :
                                                                std::vector<EpochRecord>{};
     restore_precision_schedule(state);

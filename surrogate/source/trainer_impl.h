@@ -31,6 +31,9 @@ namespace mpno
     PrecisionPolicy schedule_base;
     /** The policy last raised to after non-finite steps; the schedule stays at or above it. */
     std::optional<PrecisionPolicy> raised;
+    /** Point clouds: the latent grid the model is trained on (checkpoint entry
+     *  latent_shape); empty for grid data. */
+    std::vector<int64_t> latent_shape;
   };
 
   namespace training

@@ -126,6 +126,18 @@ namespace mpno
 
     const torch::Device  device = options_.device;
     std::vector<int64_t> latent = train_data.latent_shape();
+    // A GINO's GNO reductions over latent neighbourhoods and its latent FNO are trained
+    // for one latent grid: a resumed run and the test sets keep it.
+    if (!impl_->latent_shape.empty() && impl_->latent_shape != latent)
+      throw std::invalid_argument("the model was trained on the latent grid " +
+                                  io::shape_to_string(impl_->latent_shape) + " (checkpoint), the training data have " +
+                                  io::shape_to_string(latent));
+    for (const PointCloudTestSet &set : test_sets)
+      if (set.data.latent_shape() != latent)
+        throw std::invalid_argument("test set '" + set.name + "' has the latent grid " +
+                                    io::shape_to_string(set.data.latent_shape()) + ", the training data " +
+                                    io::shape_to_string(latent) + ": a GINO runs on the latent grid it is trained on");
+    impl_->latent_shape = latent;
     if (const auto &schedule = options_.precision_schedule; schedule && epoch_ < options_.epochs)
       {
         for (std::size_t k = 0; k < schedule->phases().size(); ++k)

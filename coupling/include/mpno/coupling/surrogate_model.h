@@ -44,6 +44,11 @@ namespace mpno
     double
     input_rms(unsigned int channel) const;
 
+    /** A point-cloud model's latent grid of training, points per axis (e.g. {32, 32});
+     *  empty for grid models and checkpoints that do not record it. */
+    std::vector<unsigned int>
+    latent_grid_shape() const;
+
     /** The model's name, its parameter count and its precision policy, one line. */
     std::string
     description() const;

@@ -116,8 +116,9 @@ namespace mpno
      * (a point-cloud model, GINO) is loaded from `Checkpoint` (or @p checkpoint) unless
      * the strategy does not use it. Solve with solve(system, layout, cloud, solution).
      * @throws std::invalid_argument for a strategy that applies the surrogate to
-     *   residuals (`preconditioner`: it needs a fixed grid transfer); std::runtime_error
-     *   as initialize().
+     *   residuals (`preconditioner`: it needs a fixed grid transfer) and for
+     *   `Inference grid points` other than the latent grid the surrogate was trained on
+     *   (SurrogateModel::latent_grid_shape()); std::runtime_error as initialize().
      */
     void
     initialize_point_clouds(const std::filesystem::path &checkpoint = {});

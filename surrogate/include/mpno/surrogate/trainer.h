@@ -357,6 +357,9 @@ namespace mpno
     /** The training batch size, used by evaluate() so that its errors are those that
      *  training recorded for its last epoch. */
     int64_t batch_size = 32;
+    /** A point-cloud model's latent grid of training (checkpoint entry latent_shape),
+     *  e.g. {32, 32}; empty for grid models and checkpoints that do not record it. */
+    std::vector<int64_t> latent_shape;
 
     /** Prediction in physical units for x [samples, in, n_1.. n_d] (no gradient),
      *  float32, on the device of @p x. */
@@ -370,13 +373,20 @@ namespace mpno
 
     /** A GINO's prediction for one point cloud (input x encoded, neighbours searched
      *  unless given), decoded: [n_out, out_channels] float32 on the CPU.
-     *  @throws std::invalid_argument if the model is not a GINO. */
+     *  @throws std::invalid_argument if the model is not a GINO or as
+     *  check_latent_shape(). */
     torch::Tensor
     predict(const GINOInput &input) const;
 
-    /** Relative weighted L2 errors on point-cloud test sets, as Trainer::evaluate(). */
+    /** Relative weighted L2 errors on point-cloud test sets, as Trainer::evaluate().
+     *  @throws std::invalid_argument as check_latent_shape(). */
     std::map<std::string, TestErrors>
     evaluate(const std::vector<PointCloudTestSet> &test_sets) const;
+
+    /** @throws std::invalid_argument, beginning with @p what, if latent_shape is known
+     *  and @p input's latent grid (latent_queries [g_1, ..., g_d, d]) is another. */
+    void
+    check_latent_shape(const GINOInput &input, const std::string &what) const;
   };
 
   /**
