@@ -142,8 +142,17 @@ namespace mpno
                           "Total number of epochs; a resumed run continues up to this number. "
                           "0 with Resume from only evaluates the checkpoint.");
         prm.declare_entry("Batch size", "32", Patterns::Integer(1), "Samples per optimiser step.");
-        prm.declare_entry("Learning rate", "8e-3", Patterns::Double(0), "Initial learning rate of AdamW; must be > 0.");
-        prm.declare_entry("Weight decay", "1e-4", Patterns::Double(0), "Decoupled weight decay of AdamW.");
+        prm.declare_entry("Optimizer",
+                          "adamw",
+                          Patterns::Selection("adamw|adam"),
+                          "adamw: AdamW, the weight decay decoupled from the gradient (neuraloperator's "
+                          "default); adam: Adam, the weight decay added to the gradient as an L2 penalty (the "
+                          "original FNO code's optimiser). A resumed run must use the checkpoint's.");
+        prm.declare_entry("Learning rate", "8e-3", Patterns::Double(0), "Initial learning rate; must be > 0.");
+        prm.declare_entry("Weight decay",
+                          "1e-4",
+                          Patterns::Double(0),
+                          "Weight decay: decoupled (Optimizer = adamw) or an L2 penalty on the gradient (adam).");
         prm.declare_entry("Scheduler",
                           "cosine",
                           Patterns::Selection("none|step|cosine"),

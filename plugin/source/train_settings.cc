@@ -40,6 +40,7 @@ namespace mpno
         t.batch_size          = prm.get_integer("Batch size");
         t.learning_rate       = prm.get_double("Learning rate");
         t.weight_decay        = prm.get_double("Weight decay");
+        t.optimizer           = prm.get("Optimizer");
         t.scheduler           = prm.get("Scheduler");
         t.step_size           = prm.get_integer("Scheduler step size");
         t.gamma               = prm.get_double("Scheduler gamma");

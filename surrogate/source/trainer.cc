@@ -169,9 +169,12 @@ namespace mpno
 
     model_->to(options_.device);
     impl_->parameters = model_->parameters();
-    impl_->optimizer  = std::make_unique<torch::optim::AdamW>(
-      impl_->parameters,
-      torch::optim::AdamWOptions(options_.learning_rate).weight_decay(options_.weight_decay));
+    if (options_.optimizer == "adam")
+      impl_->optimizer = std::make_unique<torch::optim::Adam>(
+        impl_->parameters, torch::optim::AdamOptions(options_.learning_rate).weight_decay(options_.weight_decay));
+    else
+      impl_->optimizer = std::make_unique<torch::optim::AdamW>(
+        impl_->parameters, torch::optim::AdamWOptions(options_.learning_rate).weight_decay(options_.weight_decay));
 
     if (!output_directory_.empty())
       fs::create_directories(output_directory_);
@@ -271,7 +274,7 @@ namespace mpno
     record.epoch         = epoch_ + 1;
     record.learning_rate = scheduled_learning_rate(options_, epoch_);
     for (auto &group : impl_->optimizer->param_groups())
-      static_cast<torch::optim::AdamWOptions &>(group.options()).lr(record.learning_rate);
+      group.options().set_lr(record.learning_rate);
     model_->train();
     return record;
   }

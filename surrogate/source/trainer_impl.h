@@ -7,6 +7,7 @@
 #include <mpno/surrogate/gino.h>
 #include <mpno/surrogate/trainer.h>
 
+#include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
 
 #include <map>
@@ -22,7 +23,7 @@ namespace mpno
   struct Trainer::Impl
   {
     std::vector<torch::Tensor>            parameters; ///< the model's, as registered
-    std::unique_ptr<torch::optim::AdamW>  optimizer;
+    std::unique_ptr<torch::optim::Optimizer> optimizer; ///< AdamW or Adam (TrainerOptions::optimizer)
     std::optional<UnitGaussianNormalizer> input_normalizer;  ///< statistics on the device
     std::optional<UnitGaussianNormalizer> output_normalizer; ///< statistics on the device
     int64_t                               consecutive_nonfinite = 0;

@@ -23,6 +23,8 @@ namespace mpno
       fail("learning rate must be > 0, got " + exact(learning_rate));
     if (!(weight_decay >= 0.))
       fail("weight decay must be >= 0, got " + exact(weight_decay));
+    if (optimizer != "adamw" && optimizer != "adam")
+      fail("optimizer must be adamw or adam, got '" + optimizer + "'");
     if (scheduler != "none" && scheduler != "step" && scheduler != "cosine")
       fail("scheduler must be none, step or cosine, got '" + scheduler + "'");
     if (scheduler == "step" && step_size < 1)
@@ -50,6 +52,7 @@ namespace mpno
             {"batch_size", std::to_string(batch_size)},
             {"learning_rate", exact(learning_rate)},
             {"weight_decay", exact(weight_decay)},
+            {"optimizer", optimizer},
             {"scheduler", scheduler},
             {"step_size", std::to_string(step_size)},
             {"gamma", exact(gamma)},

@@ -148,6 +148,58 @@ TEST_F(TrainerTest, SchedulesFollowTheClosedForms)
   EXPECT_DOUBLE_EQ(records[2].learning_rate, 1e-5);
 }
 
+// The first Adam step moves each weight by lr * m_hat / sqrt(v_hat) = lr * sign of its
+// gradient (up to eps). With lr * weight_decay = 1: AdamW (decoupled) first scales w by
+// 1 - lr * wd = 0, so |w1| <= lr; Adam adds wd * w0 to the gradient, which dominates
+// wherever wd |w0| >> |g|, so w1 = w0 - lr sign(w0) there. A checkpoint of one resumes
+// only with the same optimizer.
+TEST_F(TrainerTest, AdamAddsTheWeightDecayToTheGradientAdamWDecouplesIt)
+{
+  auto options          = small_training(1);
+  options.scheduler     = "none";
+  options.learning_rate = 1e-4;
+  options.weight_decay  = 1e4;
+  const auto data       = darcy_train().head(16); // one step: batch size 16
+
+  mpno::Trainer adamw(make_model(5), options, "");
+  const auto    initial = snapshot(*adamw.model());
+  adamw.train(data, {});
+  for (const torch::Tensor &w : snapshot(*adamw.model()))
+    EXPECT_LE(w.abs().max().item<double>(), 1e-4 * (1 + 1e-6));
+
+  options.optimizer = "adam";
+  ScratchDirectory adam_dir("adam");
+  mpno::Trainer    adam(make_model(5), options, adam_dir.path);
+  adam.train(data, {});
+  const auto trained = snapshot(*adam.model());
+  int64_t    checked = 0;
+  for (std::size_t i = 0; i < initial.size(); ++i)
+    {
+      const torch::Tensor large = initial[i].abs() > 0.02; // wd |w0| > 200 >> |g|
+      const torch::Tensor expected = initial[i] - 1e-4 * initial[i].sign();
+      checked += large.sum().item<int64_t>();
+      EXPECT_TRUE(torch::allclose(trained[i].masked_select(large), expected.masked_select(large), 0., 1e-7))
+        << "parameter " << i;
+    }
+  EXPECT_GT(checked, 100);
+
+  options.optimizer = "adamw";
+  mpno::Trainer resumed(make_model(5), options, "");
+  try
+    {
+      resumed.load_checkpoint(adam_dir.path / "checkpoint");
+      FAIL() << "expected std::runtime_error";
+    }
+  catch (const std::runtime_error &error)
+    {
+      EXPECT_NE(std::string(error.what()).find("trained with the optimizer adam, this run uses adamw"),
+                std::string::npos)
+        << error.what();
+    }
+  options.optimizer = "sgd";
+  EXPECT_THROW(mpno::Trainer(make_model(5), options, ""), std::invalid_argument);
+}
+
 TEST_F(TrainerTest, BadOptionsAndDataAreRejected)
 {
   auto options      = small_training(1);

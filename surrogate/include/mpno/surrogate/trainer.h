@@ -29,6 +29,11 @@ namespace mpno
     int64_t batch_size    = 32;
     double  learning_rate = 8e-3;
     double  weight_decay  = 1e-4;
+    /** "adamw": torch::optim::AdamW, weight decay decoupled from the gradient
+     *  (Loshchilov & Hutter, ICLR 2019; neuraloperator's default); "adam":
+     *  torch::optim::Adam, weight decay added to the gradient as an L2 penalty (the
+     *  original FNO code's Adam). */
+    std::string optimizer = "adamw";
     /** "none" | "step" (StepLR: lr * gamma^floor(epoch / step_size)) | "cosine"
      *  (CosineAnnealingLR closed form, eta_min 0, period t_max epochs). Stepped per epoch. */
     std::string scheduler = "cosine";
