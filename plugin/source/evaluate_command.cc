@@ -48,9 +48,19 @@ namespace mpno
         log << "Precision: " << model.precision().describe(s.device) << std::endl;
 
         // A GINO is evaluated on point clouds, every other model on grids.
-        const bool clouds = model.model_name() == "gino";
-        const auto errors = clouds ? loaded.evaluate(load_point_cloud_test_sets(s, log)) :
-                                     loaded.evaluate(load_test_sets(s, spatial_dim_of(model, s), log));
+        const bool                        clouds = model.model_name() == "gino";
+        std::map<std::string, TestErrors> errors;
+        try
+          {
+            errors = clouds ? loaded.evaluate(load_point_cloud_test_sets(s, log)) :
+                              loaded.evaluate(load_test_sets(s, spatial_dim_of(model, s), log));
+          }
+        catch (const std::invalid_argument &error)
+          {
+            throw UserError("in parameter file '" + parameter_file.string() + "', the checkpoint '" +
+                            checkpoint.string() +
+                            "' (entry 'Checkpoint') on the test sets ('Data/Test files'): " + error.what());
+          }
 
         RunSummary summary = make_summary("evaluate", model, s, errors, start);
         summary.epochs     = loaded.epoch;

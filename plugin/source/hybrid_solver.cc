@@ -5,6 +5,7 @@
 #include <mpno/coupling/surrogate_model.h>
 #include <mpno/plugin/hybrid_solver.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
@@ -178,7 +179,8 @@ namespace mpno
                       "Points per axis of the uniform grid on which the input fields are "
                       "sampled and the surrogate predicts (the training grid, or a finer one: "
                       "zero-shot super-resolution); the prediction is interpolated "
-                      "multilinearly onto the FE space.");
+                      "multilinearly onto the FE space. Point clouds (model gino): the latent "
+                      "grid, which must be the one the GINO was trained on.");
     HybridStrategy::registry().declare_parameters(prm);
     prm.leave_subsection();
   }
@@ -259,10 +261,15 @@ namespace mpno
         std::string shape;
         for (const unsigned int n : trained)
           shape += (shape.empty() ? "" : "x") + std::to_string(n);
-        throw std::invalid_argument("entry 'Hybrid solver/Inference grid points' = " +
-                                    std::to_string(impl->grid_points) + " sets the latent grid, but the surrogate was "
-                                    "trained on the latent grid " + shape +
-                                    " ('Data generation/Training grid points' of its data): set the same");
+        const bool square =
+          std::all_of(trained.begin(), trained.end(), [&](unsigned int n) { return n == trained[0]; });
+        const std::filesystem::path from = checkpoint.empty() ? impl->checkpoint : checkpoint;
+        throw std::invalid_argument(
+          "entry 'Hybrid solver/Inference grid points' = " + std::to_string(impl->grid_points) +
+          " sets the latent grid, but the surrogate" + (from.empty() ? std::string() : " '" + from.string() + "'") +
+          " was trained on the latent grid " + shape +
+          (square && trained.size() == dim ? ": set Inference grid points = " + std::to_string(trained[0]) :
+                                             std::string(", which no Inference grid points gives")));
       }
   }
 

@@ -70,7 +70,9 @@ namespace mpno
                         "32, 64",
                         Patterns::List(Patterns::Integer(2, 4096), 0),
                         "Resolutions of the test sets (test_N in dataset.h5): the training "
-                        "resolution and finer ones for zero-shot super-resolution.");
+                        "resolution and finer ones for zero-shot super-resolution. Point clouds "
+                        "(problem holes, model gino): the latent grid, which must equal Training "
+                        "grid points.");
       prm.declare_entry("Seed", "0", Patterns::Integer(0), "Base seed of all instances (data and hybrid solves).");
       prm.declare_entry("Relative tolerance",
                         "1e-10",

@@ -75,7 +75,7 @@ namespace mpno
       void
       validate(JobContext &job)
       {
-        const std::string where = "in parameter file '" + job.parameter_file.string() + "': ";
+        const std::string        where      = "in parameter file '" + job.parameter_file.string() + "': ";
         const GenerationSettings generation = read_generation_settings(job.prm, job.parameter_file);
         read_hybrid_run_settings(job.prm);
         const auto        problem = create_problem<dim>(job.prm, job.parameter_file);
@@ -105,20 +105,31 @@ namespace mpno
             if (model != "gino")
               throw UserError(where + "entry 'Surrogate/Model' = " + model + ": problem '" + job.problem_name +
                               "' has a new mesh per instance (its data are point clouds): use Model = gino");
-            // A GINO runs on the latent grid of its training (HybridSolver::initialize_point_clouds
-            // checks a given checkpoint; here the one this job trains).
-            job.prm.enter_subsection("Hybrid solver");
-            const bool own_checkpoint = job.prm.get("Checkpoint").empty();
-            job.prm.leave_subsection();
-            if (strategy == "initial guess" && own_checkpoint && job.prm.get("Checkpoint").empty() &&
-                hybrid.inference_grid_points() != generation.training_points)
-              throw UserError(where + "entry 'Hybrid solver/Inference grid points' = " +
-                              std::to_string(hybrid.inference_grid_points()) +
-                              " differs from 'Data generation/Training grid points' = " +
-                              std::to_string(generation.training_points) +
-                              ", the latent grid the GINO is trained on: set both to the same");
+            // A GINO runs on the latent grid of its training: the test sets of `mpno
+            // generate` must have it (Trainer::train checks the data of any file).
+            for (const unsigned int points : generation.test_points)
+              if (points != generation.training_points)
+                throw UserError(where + "entry 'Data generation/Test grid points' = " + std::to_string(points) +
+                                " differs from 'Training grid points' = " + std::to_string(generation.training_points) +
+                                ": problem '" + job.problem_name +
+                                "' has point clouds, whose GINO runs on the latent grid of its training only; set "
+                                "Test grid points = " +
+                                std::to_string(generation.training_points));
           }
         const TrainSettings s = read_train_settings(job.prm, job.parameter_file, job.output_directory.string());
+        job.prm.enter_subsection("Hybrid solver");
+        const std::string checkpoint = job.prm.get("Checkpoint");
+        job.prm.leave_subsection();
+        // The GINO this job trains on its own dataset.h5 (HybridSolver::initialize_point_clouds
+        // checks any other checkpoint against the latent grid it records).
+        const bool trains_its_own_checkpoint = checkpoint.empty() && job.prm.get("Checkpoint").empty() &&
+                                               s.training_file == job.output_directory / "dataset.h5";
+        if (problem->geometry_varies() && hybrid.strategy_name() == "initial guess" && trains_its_own_checkpoint &&
+            hybrid.inference_grid_points() != generation.training_points)
+          throw UserError(
+            where + "entry 'Hybrid solver/Inference grid points' = " + std::to_string(hybrid.inference_grid_points()) +
+            " differs from 'Data generation/Training grid points' = " + std::to_string(generation.training_points) +
+            ", the latent grid the GINO is trained on: set both to the same");
         // Named inputs must exist; OUTPUT/dataset.h5 and checkpoints may come from `mpno run`.
         if (s.training_file != job.output_directory / "dataset.h5" && !fs::is_regular_file(s.training_file))
           throw UserError(where + "entry 'Data/Training file': '" + s.training_file.string() + "' does not exist");
@@ -127,9 +138,6 @@ namespace mpno
             throw UserError(where + "entry 'Data/Test files': '" + path.string() + "' (" + name + ") does not exist");
         if (!s.resume_from.empty() && !fs::is_directory(s.resume_from))
           throw UserError(where + "entry 'Training/Resume from': '" + s.resume_from.string() + "' does not exist");
-        job.prm.enter_subsection("Hybrid solver");
-        const std::string checkpoint = job.prm.get("Checkpoint");
-        job.prm.leave_subsection();
         if (!checkpoint.empty() && !fs::is_directory(resolve_path(checkpoint, job.parameter_file)))
           throw UserError(where + "entry 'Hybrid solver/Checkpoint': '" +
                           resolve_path(checkpoint, job.parameter_file).string() + "' does not exist");

@@ -87,8 +87,8 @@ namespace mpno
     format_latent_shape(const std::vector<int64_t> &shape);
 
     /** The entry latent_shape; empty when absent (grid models, older checkpoints).
-     *  @throws std::runtime_error naming the file for sizes that are not positive
-     *  integers. */
+     *  @throws std::runtime_error naming the file for an empty entry or sizes that are
+     *  not positive integers. */
     std::vector<int64_t>
     state_latent_shape(const CheckpointState &state);
 

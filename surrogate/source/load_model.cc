@@ -102,25 +102,11 @@ namespace mpno
     return inference::test_errors(*model, input_normalizer, output_normalizer, device, test_sets, batch_size);
   }
 
-  void
-  LoadedModel::check_latent_shape(const GINOInput &input, const std::string &what) const
-  {
-    if (latent_shape.empty() || !input.latent_queries.defined())
-      return;
-    const auto           sizes = input.latent_queries.sizes();
-    std::vector<int64_t> grid(sizes.begin(), sizes.empty() ? sizes.end() : sizes.end() - 1);
-    if (grid != latent_shape)
-      throw std::invalid_argument(what + ": the latent grid " + io::shape_to_string(grid) +
-                                  " differs from the latent grid " + io::shape_to_string(latent_shape) +
-                                  " the model was trained on (its GNO kernels, their reductions over the latent "
-                                  "points near each query and its latent FNO are trained for that grid)");
-  }
-
   torch::Tensor
   LoadedModel::predict(const GINOInput &input) const
   {
     GINOImpl &gino = inference::as_gino(*model, "LoadedModel::predict");
-    check_latent_shape(input, "LoadedModel::predict");
+    inference::check_latent_shape(latent_shape, input, "LoadedModel::predict");
     return inference::predict_point_cloud(gino,
                                           output_normalizer,
                                           inference::prepare_point_cloud(gino, input_normalizer, device, input))
@@ -130,10 +116,12 @@ namespace mpno
   std::map<std::string, TestErrors>
   LoadedModel::evaluate(const std::vector<PointCloudTestSet> &test_sets) const
   {
-    for (const PointCloudTestSet &set : test_sets)
-      for (const GINOInput &input : set.data.inputs)
-        check_latent_shape(input, "test set '" + set.name + "'");
-    return inference::point_cloud_test_errors(*model, input_normalizer, output_normalizer, device, test_sets);
+    return inference::point_cloud_test_errors(*model,
+                                              input_normalizer,
+                                              output_normalizer,
+                                              device,
+                                              latent_shape,
+                                              test_sets);
   }
 
   LoadedModel

@@ -181,12 +181,12 @@ namespace mpno
   {
     const fs::path optimizer_path = directory / optimizer_file;
     // Adam's and AdamW's states have the same layout: only the recorded name tells them apart.
-    const auto recorded = state.entries.find(std::string(training_prefix) + "optimizer");
+    const auto        recorded             = state.entries.find(std::string(training_prefix) + "optimizer");
     const std::string checkpoint_optimizer = recorded != state.entries.end() ? recorded->second : "adamw";
     if (checkpoint_optimizer != options_.optimizer)
       throw std::runtime_error("checkpoint directory '" + directory.string() + "' was trained with the optimizer " +
                                checkpoint_optimizer + ", this run uses " + options_.optimizer +
-                               ": resume with the same optimizer");
+                               ": resume with optimizer " + checkpoint_optimizer + " (Training/Optimizer)");
     try
       {
         torch::serialize::InputArchive archive;

@@ -22,11 +22,11 @@ namespace mpno
   /** The optimiser and the normalisers of a Trainer. */
   struct Trainer::Impl
   {
-    std::vector<torch::Tensor>            parameters; ///< the model's, as registered
-    std::unique_ptr<torch::optim::Optimizer> optimizer; ///< AdamW or Adam (TrainerOptions::optimizer)
-    std::optional<UnitGaussianNormalizer> input_normalizer;  ///< statistics on the device
-    std::optional<UnitGaussianNormalizer> output_normalizer; ///< statistics on the device
-    int64_t                               consecutive_nonfinite = 0;
+    std::vector<torch::Tensor>               parameters;        ///< the model's, as registered
+    std::unique_ptr<torch::optim::Optimizer> optimizer;         ///< AdamW or Adam (TrainerOptions::optimizer)
+    std::optional<UnitGaussianNormalizer>    input_normalizer;  ///< statistics on the device
+    std::optional<UnitGaussianNormalizer>    output_normalizer; ///< statistics on the device
+    int64_t                                  consecutive_nonfinite = 0;
     /** The policy a precision schedule modifies (its autocast is that of half and mixed
      *  phases): the model's at construction, or the checkpoint's. */
     PrecisionPolicy schedule_base;
@@ -111,14 +111,22 @@ namespace mpno
                         const std::optional<UnitGaussianNormalizer> &output_normalizer,
                         const GINOInput                             &prepared);
 
+    /** @throws std::invalid_argument, beginning with @p what, if @p trained (a GINO's
+     *  latent grid of training; empty: unknown, no check) is not the latent grid of
+     *  @p input. */
+    void
+    check_latent_shape(const std::vector<int64_t> &trained, const GINOInput &input, const std::string &what);
+
     /** weighted_relative_l2() of each point-cloud test set, mean over its instances
      *  (added in float64 in order); h1 is NaN. @throws std::invalid_argument as
-     *  PointCloudDataset::validate() and for a model that is not a GINO. */
+     *  PointCloudDataset::validate() and check_latent_shape() (against
+     *  @p latent_shape), and for a model that is not a GINO. */
     std::map<std::string, TestErrors>
     point_cloud_test_errors(NeuralOperator                              &model,
                             const std::optional<UnitGaussianNormalizer> &input_normalizer,
                             const std::optional<UnitGaussianNormalizer> &output_normalizer,
                             const torch::Device                         &device,
+                            const std::vector<int64_t>                  &latent_shape,
                             const std::vector<PointCloudTestSet>        &test_sets);
   } // namespace inference
 } // namespace mpno

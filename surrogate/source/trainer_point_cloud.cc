@@ -65,11 +65,26 @@ namespace mpno
       return output_normalizer ? decode_points(*output_normalizer, prediction) : prediction;
     }
 
+    void
+    check_latent_shape(const std::vector<int64_t> &trained, const GINOInput &input, const std::string &what)
+    {
+      if (trained.empty() || !input.latent_queries.defined())
+        return;
+      const auto                 sizes = input.latent_queries.sizes();
+      const std::vector<int64_t> grid(sizes.begin(), sizes.empty() ? sizes.end() : sizes.end() - 1);
+      if (grid != trained)
+        throw std::invalid_argument(what + ": the latent grid " + io::shape_to_string(grid) +
+                                    " differs from the latent grid " + io::shape_to_string(trained) +
+                                    " the model was trained on (its GNO kernels, their reductions over the latent "
+                                    "points near each query and its latent FNO are trained for that grid)");
+    }
+
     std::map<std::string, TestErrors>
     point_cloud_test_errors(NeuralOperator                              &model,
                             const std::optional<UnitGaussianNormalizer> &input_normalizer,
                             const std::optional<UnitGaussianNormalizer> &output_normalizer,
                             const torch::Device                         &device,
+                            const std::vector<int64_t>                  &latent_shape,
                             const std::vector<PointCloudTestSet>        &test_sets)
     {
       GINOImpl                         &gino = as_gino(model, "evaluate");
@@ -77,6 +92,8 @@ namespace mpno
       for (const PointCloudTestSet &set : test_sets)
         {
           set.data.validate("test set '" + set.name + "'");
+          if (set.data.size() > 0)
+            check_latent_shape(latent_shape, set.data.inputs.front(), "test set '" + set.name + "'");
           double sum = 0;
           for (int64_t k = 0; k < set.data.size(); ++k)
             {
@@ -105,6 +122,18 @@ namespace mpno
     for (const PointCloudTestSet &set : test_sets)
       set.data.validate("test set '" + set.name + "'");
 
+    // A GINO's GNO reductions over latent neighbourhoods and its latent FNO are trained
+    // for one latent grid: a resumed run and the test sets keep it.
+    const std::vector<int64_t> latent = train_data.latent_shape();
+    if (!impl_->latent_shape.empty() && impl_->latent_shape != latent)
+      throw std::invalid_argument("the checkpoint's model was trained on the latent grid " +
+                                  io::shape_to_string(impl_->latent_shape) + ", the training data have " +
+                                  io::shape_to_string(latent) + ": resume on data with the same latent grid");
+    for (const PointCloudTestSet &set : test_sets)
+      if (set.data.size() > 0)
+        inference::check_latent_shape(latent, set.data.inputs.front(), "test set '" + set.name + "'");
+    impl_->latent_shape = latent;
+
     // Normalisers per channel over all training points: [1, channels, sum n_k].
     const auto all_points = [&](const std::vector<torch::Tensor> &parts) { return torch::cat(parts).t().unsqueeze(0); };
     std::vector<torch::Tensor> x_parts;
@@ -124,20 +153,7 @@ namespace mpno
         impl_->output_normalizer->to(options_.device);
       }
 
-    const torch::Device  device = options_.device;
-    std::vector<int64_t> latent = train_data.latent_shape();
-    // A GINO's GNO reductions over latent neighbourhoods and its latent FNO are trained
-    // for one latent grid: a resumed run and the test sets keep it.
-    if (!impl_->latent_shape.empty() && impl_->latent_shape != latent)
-      throw std::invalid_argument("the model was trained on the latent grid " +
-                                  io::shape_to_string(impl_->latent_shape) + " (checkpoint), the training data have " +
-                                  io::shape_to_string(latent));
-    for (const PointCloudTestSet &set : test_sets)
-      if (set.data.latent_shape() != latent)
-        throw std::invalid_argument("test set '" + set.name + "' has the latent grid " +
-                                    io::shape_to_string(set.data.latent_shape()) + ", the training data " +
-                                    io::shape_to_string(latent) + ": a GINO runs on the latent grid it is trained on");
-    impl_->latent_shape = latent;
+    const torch::Device device = options_.device;
     if (const auto &schedule = options_.precision_schedule; schedule && epoch_ < options_.epochs)
       {
         for (std::size_t k = 0; k < schedule->phases().size(); ++k)
@@ -233,6 +249,7 @@ namespace mpno
                                               impl_->input_normalizer,
                                               impl_->output_normalizer,
                                               options_.device,
+                                              impl_->latent_shape,
                                               test_sets);
   }
 } // namespace mpno

@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <functional>
 
 using namespace mpno;
 
@@ -141,6 +142,33 @@ TEST(PointCloudTrainer, TrainsAndTheCheckpointGivesTheSameErrors)
   const torch::Tensor prediction = loaded.predict(tests[0].data.inputs[0]);
   EXPECT_EQ(prediction.sizes(), tests[0].data.y[0].sizes());
   EXPECT_LT(weighted_relative_l2(prediction, tests[0].data.y[0], tests[0].data.weights[0]).item<double>(), 1.);
+
+  // The checkpoint records the latent grid (8^2); another one is refused everywhere.
+  EXPECT_EQ(loaded.latent_shape, (std::vector<int64_t>{8, 8}));
+  std::vector<PointCloudTestSet> coarse_tests = tests;
+  for (GINOInput &input : coarse_tests[0].data.inputs)
+    {
+      input.latent_queries  = latent_grid_2d(4);
+      input.latent_features = input.latent_queries.clone();
+      input.in_neighbors = input.out_neighbors = {};
+    }
+  const GINOInput &coarse         = coarse_tests[0].data.inputs[0];
+  const auto       expect_refused = [](const std::function<void()> &call, const std::string &what) {
+    try
+      {
+        call();
+        ADD_FAILURE() << what << ": expected std::invalid_argument";
+      }
+    catch (const std::invalid_argument &error)
+      {
+        EXPECT_NE(std::string(error.what()).find("the latent grid [4, 4] differs from the latent grid [8, 8]"),
+                  std::string::npos)
+          << what << ": " << error.what();
+      }
+  };
+  expect_refused([&] { loaded.predict(coarse); }, "LoadedModel::predict");
+  expect_refused([&] { loaded.evaluate(coarse_tests); }, "LoadedModel::evaluate");
+  expect_refused([&] { trainer.evaluate(coarse_tests); }, "Trainer::evaluate");
 }
 
 TEST(PointCloudTrainer, RefusesOtherModelsAndLosses)

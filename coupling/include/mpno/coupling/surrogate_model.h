@@ -69,8 +69,9 @@ namespace mpno
      * @p sample in the layout of @p layout (dimension, channels, latent grid): its
      * points, input values and latent features (its y is not read).
      * @return [n, out_channels] row-major at the sample's points, physical units.
-     * @throws std::invalid_argument if the model is not a point-cloud model or the
-     *   arrays do not fit the layout.
+     * @throws std::invalid_argument if the model is not a point-cloud model, the
+     *   arrays do not fit the layout or the layout's latent grid is not
+     *   latent_grid_shape().
      */
     std::vector<float>
     predict(const PointCloudDataSet &layout, const PointCloudSample &sample) const;

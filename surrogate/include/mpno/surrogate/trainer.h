@@ -114,8 +114,8 @@ namespace mpno
   };
 
   /**
-   * Trains a NeuralOperator on a TensorDataset with AdamW, a per-epoch learning rate
-   * schedule, optional gradient clipping and normalisers (neuraloperator's Trainer,
+   * Trains a NeuralOperator on a TensorDataset with AdamW or Adam (options.optimizer),
+   * a per-epoch learning rate schedule, optional gradient clipping and normalisers (neuraloperator's Trainer,
    * method.md Sec. 5), writing into an output directory:
    * - history.csv: one EpochRecord per line;
    * - checkpoint/: model.pt, optimizer.pt, normalizers.pt, state.txt (model name,
@@ -194,7 +194,9 @@ namespace mpno
      * options.training_loss must be "l2".
      * @throws std::invalid_argument if the model is not a GINO, training_loss is not
      *   "l2", the data are invalid (PointCloudDataset::validate()) or do not fit the
-     *   model; as train() otherwise.
+     *   model, a test set's latent grid differs from the training data's, or the
+     *   training data's differs from the checkpoint's (a resumed run); as train()
+     *   otherwise.
      */
     std::vector<EpochRecord>
     train(const PointCloudDataset &train_data, const std::vector<PointCloudTestSet> &test_sets);
@@ -378,20 +380,17 @@ namespace mpno
 
     /** A GINO's prediction for one point cloud (input x encoded, neighbours searched
      *  unless given), decoded: [n_out, out_channels] float32 on the CPU.
-     *  @throws std::invalid_argument if the model is not a GINO or as
-     *  check_latent_shape(). */
+     *  @throws std::invalid_argument if the model is not a GINO, or if latent_shape is
+     *  known and the latent grid of @p input (latent_queries [g_1, ..., g_d, d]) is
+     *  another. */
     torch::Tensor
     predict(const GINOInput &input) const;
 
     /** Relative weighted L2 errors on point-cloud test sets, as Trainer::evaluate().
-     *  @throws std::invalid_argument as check_latent_shape(). */
+     *  @throws std::invalid_argument naming the set if latent_shape is known and a set
+     *  has another latent grid. */
     std::map<std::string, TestErrors>
     evaluate(const std::vector<PointCloudTestSet> &test_sets) const;
-
-    /** @throws std::invalid_argument, beginning with @p what, if latent_shape is known
-     *  and @p input's latent grid (latent_queries [g_1, ..., g_d, d]) is another. */
-    void
-    check_latent_shape(const GINOInput &input, const std::string &what) const;
   };
 
   /**
