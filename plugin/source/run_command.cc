@@ -117,6 +117,12 @@ namespace mpno
                                 std::to_string(generation.training_points));
           }
         const TrainSettings s = read_train_settings(job.prm, job.parameter_file, job.output_directory.string());
+        // Point clouds have no H1 loss (Trainer::train refuses it, after data generation).
+        if (problem->geometry_varies() && s.training.training_loss != "l2")
+          throw UserError(where + "entry 'Training/Training loss' = " + s.training.training_loss + ": problem '" +
+                          job.problem_name +
+                          "' has point clouds, on which only the weighted relative L2 loss is defined: set "
+                          "Training loss = l2");
         job.prm.enter_subsection("Hybrid solver");
         const std::string checkpoint = job.prm.get("Checkpoint");
         job.prm.leave_subsection();
