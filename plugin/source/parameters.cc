@@ -64,7 +64,8 @@ namespace mpno
                           "none",
                           Patterns::Selection("none|tanh"),
                           "Pre-activation of the spectral branch's input: tanh bounds the FFT "
-                          "input (recommended with mixed and half).");
+                          "input against float16 overflow (recommended with mixed and half in "
+                          "float16). bfloat16 has float32's exponent range and needs none.");
         prm.declare_entry("Autocast",
                           "false",
                           Patterns::Selection("true|false|auto"),

@@ -118,7 +118,11 @@ namespace mpno
       line << "epoch " << record.epoch << '/' << epochs << "  lr " << std::scientific << std::setprecision(2)
            << record.learning_rate << std::defaultfloat << std::setprecision(4) << "  train " << record.train_loss;
       for (const auto &[name, errors] : record.test_errors)
-        line << "  [" << name << "] l2 " << errors.l2 << " h1 " << errors.h1;
+        {
+          line << "  [" << name << "] l2 " << errors.l2;
+          if (std::isfinite(errors.h1)) // not computed on point clouds
+            line << " h1 " << errors.h1;
+        }
       line << std::fixed << std::setprecision(0) << "  " << record.samples_per_second << " samples/s  "
            << std::setprecision(1) << record.seconds << " s  ETA " << std::setprecision(0) << eta_seconds
            << " s  skipped " << record.skipped_steps << "  " << record.precision;
