@@ -6,17 +6,23 @@
 //
 //   bench_hybrid FILE.prm [--cells 64,128,256] [--instances 10]
 //                [--strategies "none,initial guess,replace,replace from zero"]
-//                (also: preconditioner, "preconditioner alone", "preconditioner + jacobi")
-//                [--csv FILE] [--reduction]
+//                (also: preconditioner, "preconditioner alone", "preconditioner + jacobi",
+//                "preconditioner symmetric", "preconditioner unscaled")
+//                [--csv FILE] [--reduction] [--coarse-floor 32,65]
 //
 // FILE.prm is an mpno job file (Problem darcy, `Hybrid solver` entries, the checkpoint
 // from `Hybrid solver/Checkpoint`, else `Checkpoint`, else OUTPUT/checkpoint). --cells
 // sets `Problem/Darcy/Cells per side`. "replace from zero" is strategy replace with
 // `Replace/Initial guess = zero`: the certified solve without the surrogate; the
-// preconditioner variants set `Preconditioner/Classical part` (amg, none, jacobi) and need
+// preconditioner variants set `Preconditioner/Classical part` (amg, none, jacobi),
+// `Symmetric` or `Energy-optimal scaling` (the file's other entries kept) and need
 // a surrogate whose last input channel is the right-hand side. --reduction prints, for
 // the first instance, the energy-norm error left by one application of the operator, the
-// AMG and their composition (such a surrogate only).
+// AMG and their composition (such a surrogate only). --coarse-floor G1,G2 gives the floor
+// of strategy `preconditioner` for operators on G x G grids (coarse_floor.h): flexible CG
+// iterations and one-application reductions with the best correction any such operator
+// can give (the Galerkin coarse-grid correction of the grid's interpolation), composed
+// with the AMG as `preconditioner` and `preconditioner symmetric` compose the operator.
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/lac/solver_control.h>
@@ -33,6 +39,7 @@
 #include "../plugin/source/job_common.h"
 #include "../plugin/source/job_parameters.h"
 #include "bench_options.h"
+#include "coarse_floor.h"
 
 #include <algorithm>
 #include <chrono>
@@ -96,6 +103,7 @@ namespace
     std::vector<std::string>  strategies{"none", "initial guess", "replace", "replace from zero"};
     std::string               csv       = "bench_hybrid.csv";
     bool                      reduction = false;
+    std::vector<unsigned int> coarse_floor;
   };
 
   Options
@@ -124,6 +132,9 @@ namespace
           options.csv = value();
         else if (arg == "--reduction")
           options.reduction = true;
+        else if (arg == "--coarse-floor")
+          for (const std::string &g : split(value()))
+            options.coarse_floor.push_back(static_cast<unsigned int>(bench::parse_integer("--coarse-floor", g, 2)));
         else if (!arg.empty() && arg[0] != '-' && options.parameter_file.empty())
           options.parameter_file = arg;
         else
@@ -131,7 +142,7 @@ namespace
       }
     if (options.parameter_file.empty())
       throw std::invalid_argument("usage: bench_hybrid FILE.prm [--cells 64,128,256] [--instances N] "
-                                  "[--strategies LIST] [--csv FILE] [--reduction]");
+                                  "[--strategies LIST] [--csv FILE] [--reduction] [--coarse-floor G,...]");
     return options;
   }
 
@@ -151,7 +162,9 @@ namespace
 
   /** The HybridSolver of @p strategy: a registered name, or one of the variants
    *  "replace from zero" (Replace/Initial guess = zero), "preconditioner alone" and
-   *  "preconditioner + jacobi" (Preconditioner/Classical part = none, jacobi). */
+   *  "preconditioner + jacobi" (Preconditioner/Classical part = none, jacobi),
+   *  "preconditioner symmetric" (Symmetric = true) and "preconditioner unscaled"
+   *  (Energy-optimal scaling = false). */
   HybridSolver<2>
   make_solver(plugin::JobContext &job, const std::string &strategy)
   {
@@ -164,28 +177,42 @@ namespace
       {"replace from zero", {"replace", "Replace", "Initial guess", "zero"}},
       {"preconditioner", {"preconditioner", "Preconditioner", "Classical part", "amg"}},
       {"preconditioner alone", {"preconditioner", "Preconditioner", "Classical part", "none"}},
-      {"preconditioner + jacobi", {"preconditioner", "Preconditioner", "Classical part", "jacobi"}}};
-    job.prm.enter_subsection("Hybrid solver");
+      {"preconditioner + jacobi", {"preconditioner", "Preconditioner", "Classical part", "jacobi"}},
+      {"preconditioner symmetric", {"preconditioner", "Preconditioner", "Symmetric", "true"}},
+      {"preconditioner unscaled", {"preconditioner", "Preconditioner", "Energy-optimal scaling", "false"}}};
+    // The variant's entry is set for this solver only: the file's value is restored after.
     const auto variant = variants.find(strategy);
-    job.prm.set("Strategy", variant != variants.end() ? variant->second.strategy : strategy);
-    if (variant != variants.end())
-      {
-        job.prm.enter_subsection(variant->second.subsection);
-        job.prm.set(variant->second.entry, variant->second.value);
-        job.prm.leave_subsection();
-      }
-    job.prm.leave_subsection();
+    const auto set     = [&](const std::string &name, const std::string &value) {
+      job.prm.enter_subsection("Hybrid solver");
+      job.prm.set("Strategy", name);
+      std::string previous;
+      if (variant != variants.end())
+        {
+          job.prm.enter_subsection(variant->second.subsection);
+          previous = job.prm.get(variant->second.entry);
+          job.prm.set(variant->second.entry, value);
+          job.prm.leave_subsection();
+        }
+      job.prm.leave_subsection();
+      return previous;
+    };
+    const std::string file_value = set(variant != variants.end() ? variant->second.strategy : strategy,
+                                       variant != variants.end() ? variant->second.value : std::string());
     HybridSolver<2> solver;
     solver.parse_parameters(job.prm, job.parameter_file);
     solver.set_device(job.prm.get("Device"));
+    if (variant != variants.end())
+      set(variant->second.strategy, file_value);
     return solver;
   }
 
   /**
    * One application of each preconditioner to a residual r = A e of the first instance:
-   * ||e - z||_A / ||e||_A for z = NO(r), B r (the instance's AMG) and NO(r) + B (r - A NO(r)),
-   * for e = u_h (r = b, the input the operator was trained on) and for the error left by
-   * one AMG step from zero (a rough residual).
+   * ||e - z||_A / ||e||_A for z = NO(r), alpha NO(r) (alpha = NO(r)^T r / NO(r)^T A NO(r),
+   * the energy-optimal multiple), B r (the instance's AMG), B applied twice (z = B r, then
+   * B on r - A z), the composition alpha NO(r) + B (r - A alpha NO(r)) and the symmetric
+   * composition (B, alpha NO, B), for e = u_h (r = b, the input the operator was trained
+   * on) and for the error left by one AMG step from zero (a rough residual).
    */
   void
   print_reduction(const LinearSystem                             &system,
@@ -196,36 +223,115 @@ namespace
   {
     const auto &B     = system.get_preconditioner();
     const auto  after = [&](const dealii::Vector<double> &e, const std::string &which) {
-      dealii::Vector<double> r(e.size()), z(e.size()), left(e.size()), d(e.size()), rest(e.size());
-      system.matrix->vmult(r, e);
-      system.constraints->set_zero(r);
-      const double norm      = energy_norm(system, e);
-      const auto   reduction = [&](const dealii::Vector<double> &correction) {
-        rest = e;
-        rest -= correction;
-        return energy_norm(system, rest) / norm;
+      const double norm = energy_norm(system, e);
+      // z += C s, s -= A C s for C = B (amg), the operator unscaled or scaled.
+      const auto apply = [&](const std::string &part, dealii::Vector<double> &z, dealii::Vector<double> &s) {
+        dealii::Vector<double> d(s.size()), ad(s.size());
+        if (part == "amg")
+          B.vmult(d, s);
+        else
+          solver.apply_surrogate(system, inputs, s, d);
+        system.constraints->set_zero(d);
+        system.matrix->vmult(ad, d);
+        system.constraints->set_zero(ad);
+        if (part == "scaled")
+          {
+            const double alpha = (d * s) / (d * ad);
+            d *= alpha;
+            ad *= alpha;
+          }
+        z += d;
+        s -= ad;
       };
-      solver.apply_surrogate(system, inputs, r, z);
-      const double by_operator = reduction(z);
-      system.matrix->vmult(left, z);
-      left.sadd(-1., 1., r);
-      system.constraints->set_zero(left);
-      B.vmult(d, left);
-      system.constraints->set_zero(d);
-      d += z;
-      const double composed = reduction(d);
-      B.vmult(d, r);
-      system.constraints->set_zero(d);
-      log << "  " << std::left << std::setw(34) << which << std::right << std::setprecision(3) << std::setw(10)
-          << by_operator << std::setw(10) << reduction(d) << std::setw(10) << composed << "\n";
+      const auto left_by = [&](const std::vector<std::string> &parts) {
+        dealii::Vector<double> z(e.size()), s(e.size());
+        system.matrix->vmult(s, e);
+        system.constraints->set_zero(s);
+        for (const std::string &part : parts)
+          apply(part, z, s);
+        z.sadd(-1., 1., e);
+        return energy_norm(system, z) / norm;
+      };
+      log << "  " << std::left << std::setw(32) << which << std::right << std::setprecision(3);
+      for (const auto &parts : std::vector<std::vector<std::string>>{{"operator"},
+                                                                     {"scaled"},
+                                                                     {"amg"},
+                                                                     {"amg", "amg"},
+                                                                     {"operator", "amg"},
+                                                                     {"scaled", "amg"},
+                                                                     {"amg", "scaled", "amg"}})
+        log << std::setw(10) << left_by(parts);
+      log << "\n";
     };
-    log << "  one application, ||e - z||_A / ||e||_A:   NO(r)       B r  composed\n";
+    log << "  one application, ||e - z||_A / ||e||_A:\n"
+        << "  " << std::setw(32) << "" << std::right << std::setw(10) << "NO(r)" << std::setw(10) << "aNO(r)"
+        << std::setw(10) << "B r" << std::setw(10) << "B, B" << std::setw(10) << "NO, B" << std::setw(10) << "aNO, B"
+        << std::setw(10) << "B,aNO,B"
+        << "\n";
     after(reference, "e = u_h (r = b)");
     dealii::Vector<double> x(reference.size()), e = reference;
     B.vmult(x, *system.rhs);
     system.constraints->set_zero(x);
     e -= x;
     after(e, "e after one AMG step (rough r)");
+  }
+
+  /**
+   * The floor of strategy `preconditioner` on this instance (coarse_floor.h): adds the
+   * flexible CG iterations to relative residual @p tolerance of B (the instance's AMG),
+   * B twice, and, per grid G of @p grids, G then B and B, G, B, with G the best
+   * correction from that grid, to @p iterations; with @p print, prints their
+   * one-application reductions for e = u_h and for the error after one AMG step.
+   */
+  void
+  add_coarse_floor(const LinearSystem              &system,
+                   const Problem::Interface<2>     &problem,
+                   const std::vector<unsigned int> &grids,
+                   const double                     tolerance,
+                   const dealii::Vector<double>    &reference,
+                   const bool                       print,
+                   std::map<std::string, double>   &iterations,
+                   std::vector<std::string>        &names,
+                   std::ostream                    &log)
+  {
+    const auto       &B   = system.get_preconditioner();
+    const bench::Part amg = [&B](dealii::Vector<double> &d, const dealii::Vector<double> &s) { B.vmult(d, s); };
+    std::vector<std::pair<std::string, std::vector<bench::Part>>> compositions{{"B", {amg}}, {"B, B", {amg, amg}}};
+    std::vector<std::pair<std::string, bench::Part>>              alone;
+    const auto [lower, upper] = problem.bounding_box();
+    for (const unsigned int n : grids)
+      {
+        const GridTransfer<2> transfer(problem.get_mapping(), problem.get_dof_handler(), {n, n}, lower, upper);
+        const auto            G    = std::make_shared<const bench::GalerkinCoarseCorrection>(system, transfer);
+        const std::string     name = "G" + std::to_string(n);
+        const bench::Part     g = [G](dealii::Vector<double> &d, const dealii::Vector<double> &s) { G->vmult(d, s); };
+        alone.emplace_back(name, g);
+        compositions.push_back({name + ", B", {g, amg}});
+        compositions.push_back({"B, " + name + ", B", {amg, g, amg}});
+      }
+    names.clear();
+    for (const auto &[name, parts] : compositions)
+      {
+        iterations[name] += bench::fcg_iterations(system, parts, tolerance);
+        names.push_back(name);
+      }
+    if (!print)
+      return;
+    dealii::Vector<double> x(reference.size()), rough = reference;
+    B.vmult(x, *system.rhs);
+    system.constraints->set_zero(x);
+    rough -= x;
+    log << "  coarse floor, one application, ||e - z||_A / ||e||_A (G = the best correction from a G x G grid):\n";
+    for (const auto &[which, e] : {std::pair<std::string, const dealii::Vector<double> &>{"e = u_h", reference},
+                                   {"e after one AMG step", rough}})
+      {
+        log << "    " << std::left << std::setw(22) << which << std::right << std::setprecision(3);
+        for (const auto &[name, g] : alone)
+          log << "  " << name << " " << bench::error_left(system, {g}, e);
+        for (const auto &[name, parts] : compositions)
+          log << "  " << name << " " << bench::error_left(system, parts, e);
+        log << "\n";
+      }
   }
 
   void
@@ -237,7 +343,10 @@ namespace
                                   options.parameter_file.string() + "'");
     const plugin::HybridRunSettings run_settings = plugin::read_hybrid_run_settings(job.prm);
     const std::filesystem::path     checkpoint   = checkpoint_of(job);
-    auto                            model = std::make_shared<const SurrogateModel>(checkpoint, job.prm.get("Device"));
+    job.prm.enter_subsection("Hybrid solver");
+    const double tolerance = job.prm.get_double("Relative tolerance");
+    job.prm.leave_subsection();
+    auto model = std::make_shared<const SurrogateModel>(checkpoint, job.prm.get("Device"));
     log << "bench_hybrid: " << options.parameter_file.string() << ", surrogate " << model->description() << " ("
         << checkpoint.string() << "), " << options.instances << " held-out instances per mesh, "
         << torch::get_num_threads() << " LibTorch thread(s)" << std::endl;
@@ -269,6 +378,8 @@ namespace
             solver.initialize(problem->get_mapping(), problem->get_dof_handler(), lower, upper);
           }
         std::map<std::string, Totals> totals;
+        std::map<std::string, double> floor_iterations;
+        std::vector<std::string>      floor_names;
         dealii::Vector<double>        reference, solution, error;
         const std::size_t             n_dofs = problem->get_dof_handler().n_dofs();
 
@@ -292,6 +403,20 @@ namespace
                   inputs.push_back(&problem->input_field(c));
                 log << "\nn = " << cells << ", instance 0:\n";
                 print_reduction(problem->linear_system(), solvers.begin()->second, inputs, reference, log);
+              }
+            if (i >= 0 && !options.coarse_floor.empty())
+              {
+                if (i == 0)
+                  log << "\nn = " << cells << ", instance 0:\n";
+                add_coarse_floor(problem->linear_system(),
+                                 *problem,
+                                 options.coarse_floor,
+                                 tolerance,
+                                 reference,
+                                 i == 0,
+                                 floor_iterations,
+                                 floor_names,
+                                 log);
               }
             for (const std::string &name : options.strategies)
               {
@@ -379,6 +504,13 @@ namespace
                 << (t.certified ? t.max_certified_error : std::nan("")) << std::setw(11)
                 << (t.certified ? t.max_bound : std::nan("")) << std::setprecision(2) << std::setw(9)
                 << (none_total > 0 ? t.total / none_total : std::nan("")) << "\n";
+          }
+        if (!floor_names.empty())
+          {
+            log << "  coarse floor, flexible CG iterations (mean):";
+            for (const std::string &name : floor_names)
+              log << "  " << name << " " << std::setprecision(1) << floor_iterations.at(name) / options.instances;
+            log << "\n";
           }
         log << std::defaultfloat;
       }

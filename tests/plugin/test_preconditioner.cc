@@ -1,13 +1,17 @@
 // Strategy `preconditioner` (issue 5): flexible CG with the operator applied to the
-// residual. An exact action converges in one step, every classical part keeps a
-// useless (random-weight) or broken operator at the residual tolerance or says it fell
-// back.
+// residual. An exact action converges in one step (also one off by a factor, with the
+// energy-optimal scaling), every classical part keeps a useless (random-weight) or broken
+// operator at the residual tolerance or says it fell back; the floor of bench_hybrid
+// --coarse-floor is the best correction from its grid.
 #include <deal.II/base/parameter_handler.h>
+#include <deal.II/numerics/vector_tools.h>
 
+#include <mpno/coupling/grid_transfer.h>
 #include <mpno/coupling/surrogate_model.h>
 #include <mpno/plugin/hybrid_solver.h>
 #include <mpno/plugin/problem.h>
 
+#include "../../benchmarks/coarse_floor.h"
 #include "../coupling/mpi_environment.h"
 #include "surrogate_model_impl.h"
 
@@ -19,6 +23,8 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
+#include <utility>
 
 namespace
 {
@@ -44,7 +50,7 @@ namespace
   }
 
   std::unique_ptr<mpno::HybridStrategy::Interface>
-  strategy_with(const std::string &classical)
+  strategy_with(const std::string &classical, const std::map<std::string, std::string> &entries = {})
   {
     dealii::ParameterHandler prm;
     prm.enter_subsection("Hybrid solver");
@@ -52,6 +58,8 @@ namespace
     prm.enter_subsection("Preconditioner");
     prm.set("Classical part", classical);
     prm.set("Max FCG iterations", "40");
+    for (const auto &[entry, value] : entries)
+      prm.set(entry, value);
     prm.leave_subsection();
     auto strategy = mpno::HybridStrategy::registry().create("preconditioner");
     strategy->parse_parameters(prm);
@@ -102,20 +110,60 @@ TEST(PreconditionerStrategy, ExactActionConvergesInOneStep)
   EXPECT_LE(system.relative_residual(solution), 1e-10);
 }
 
+TEST(PreconditionerStrategy, EnergyScalingRecoversAMisScaledExactAction)
+{
+  auto problem = darcy_with_random_forcing();
+  problem->sample(33);
+  problem->assemble();
+  const mpno::LinearSystem system = problem->linear_system();
+  // The action 10 A^{-1} r: exact up to its scale. Scaled by alpha = c^T r / c^T A c = 0.1
+  // it is A^{-1} r, the Jacobi sweeps after it get a zero residual and flexible CG needs
+  // one step; unscaled, z = 10 e + J (-9 r) is no exact inverse (J the sweeps; not the
+  // AMG, which on this small mesh is a direct solve). Symmetric: J r, then the exact
+  // correction of what J leaves, then J on zero: also A^{-1} r.
+  const auto exact_times_ten = [&](const dealii::Vector<double> &r, dealii::Vector<double> &z) {
+    z.reinit(r.size());
+    const mpno::LinearSystem for_r{system.matrix, &r, system.constraints, &system.get_preconditioner()};
+    mpno::solve_cg(for_r, z, {1e-13, 1000, 3});
+    z *= 10.;
+  };
+  for (const auto &[scaled, symmetric] : {std::pair{true, false}, {true, true}, {false, false}})
+    {
+      auto strategy = strategy_with("jacobi",
+                                    {{"Energy-optimal scaling", scaled ? "true" : "false"},
+                                     {"Symmetric", symmetric ? "true" : "false"}});
+      strategy->set_surrogate_action(exact_times_ten);
+      dealii::Vector<double> solution;
+      const auto             result = strategy->solve(system, nullptr, solution, {});
+      const std::string      what   = std::string(scaled ? "scaled" : "unscaled") + (symmetric ? ", symmetric" : "");
+      EXPECT_LE(system.relative_residual(solution), 1e-10) << what;
+      if (scaled)
+        {
+          EXPECT_TRUE(result.fallback_reason.empty()) << what << ": " << result.fallback_reason;
+          EXPECT_EQ(result.strategy_iterations, 1u) << what;
+        }
+      else // more steps, or (z may be indefinite) the fallback
+        EXPECT_GT(result.strategy_iterations, 1u) << what;
+    }
+}
+
 TEST(PreconditionerStrategy, UselessOrBrokenOperatorsStillReachTheTolerance)
 {
   auto problem = darcy_with_random_forcing();
   for (const bool poison : {false, true})
-    for (const std::string classical : {"amg", "jacobi", "none"})
+    for (const std::string classical : {"amg", "jacobi", "none", "amg symmetric", "jacobi symmetric", "amg unscaled"})
       {
+        const std::string        part = classical.substr(0, classical.find(' '));
         dealii::ParameterHandler prm;
         mpno::HybridSolver<2>::declare_parameters(prm);
         prm.enter_subsection("Hybrid solver");
         prm.set("Strategy", "preconditioner");
         prm.set("Inference grid points", "16");
         prm.enter_subsection("Preconditioner");
-        prm.set("Classical part", classical);
+        prm.set("Classical part", part);
         prm.set("Max FCG iterations", "40");
+        prm.set("Symmetric", classical.find("symmetric") != std::string::npos ? "true" : "false");
+        prm.set("Energy-optimal scaling", classical.find("unscaled") != std::string::npos ? "false" : "true");
         prm.leave_subsection();
         prm.leave_subsection();
         mpno::HybridSolver<2> hybrid;
@@ -175,5 +223,64 @@ TEST(PreconditionerStrategy, OneChannelSurrogateIsAnError)
     {
       EXPECT_NE(std::string(error.what()).find("last input channel is the right-hand side"), std::string::npos)
         << error.what();
+    }
+}
+
+// The floor of the strategy (benchmarks/coarse_floor.h, bench_hybrid --coarse-floor): the
+// Galerkin correction from a grid is the best correction in the range of the grid's
+// interpolation P, and the exact solve when the grid is the mesh's vertices.
+TEST(CoarseFloor, GalerkinCorrectionIsTheBestInTheRangeOfTheInterpolation)
+{
+  auto problem = darcy_with_random_forcing(); // 32 x 32 cells
+  problem->sample(34);
+  problem->assemble();
+  const mpno::LinearSystem system = problem->linear_system();
+  const auto [lower, upper]       = problem->bounding_box();
+  dealii::Vector<double> e(system.rhs->size());
+  mpno::solve_cg(system, e, {1e-12, 1000, 3}); // e = u_h, s = b
+  for (const unsigned int n : {12u, 33u})
+    {
+      const mpno::GridTransfer<2> transfer(problem->get_mapping(), problem->get_dof_handler(), {n, n}, lower, upper);
+      const bench::GalerkinCoarseCorrection G(system, transfer);
+      dealii::Vector<double>                z, left(e.size());
+      G.vmult(z, *system.rhs);
+      // Galerkin orthogonality: P^T (b - A z) = 0.
+      system.matrix->vmult(left, z);
+      left.sadd(-1., 1., *system.rhs);
+      system.constraints->set_zero(left);
+      std::vector<double> restricted(transfer.n_grid_points()), restricted_b(transfer.n_grid_points());
+      transfer.grid_to_fe_transpose(left, dealii::make_array_view(restricted));
+      dealii::Vector<double> b = *system.rhs;
+      system.constraints->set_zero(b);
+      transfer.grid_to_fe_transpose(b, dealii::make_array_view(restricted_b));
+      double worst = 0., scale = 0.;
+      for (std::size_t g = 0; g < restricted.size(); ++g)
+        {
+          worst = std::max(worst, std::abs(restricted[g]));
+          scale = std::max(scale, std::abs(restricted_b[g]));
+        }
+      EXPECT_LE(worst, 1e-10 * scale) << n << " x " << n;
+      const bench::Part g    = [&G](dealii::Vector<double> &d, const dealii::Vector<double> &s) { G.vmult(d, s); };
+      const double      by_G = bench::error_left(system, {g}, e);
+      // Any other element of range(P) is farther from e: u_h sampled on the grid and
+      // interpolated back, and that plus a perturbation.
+      std::vector<float> sampled(transfer.n_grid_points());
+      for (std::size_t p = 0; p < sampled.size(); ++p)
+        sampled[p] = static_cast<float>(dealii::VectorTools::point_value(problem->get_mapping(),
+                                                                         problem->get_dof_handler(),
+                                                                         e,
+                                                                         transfer.grid_point(p)));
+      const bench::Part interpolated = [&](dealii::Vector<double> &d, const dealii::Vector<double> &) {
+        transfer.grid_to_fe(dealii::ArrayView<const float>(sampled.data(), sampled.size()), d);
+      };
+      const double by_interpolation = bench::error_left(system, {interpolated}, e);
+      EXPECT_LT(by_G, by_interpolation) << n << " x " << n;
+      if (n == 33) // the grid is the mesh's vertices: P is the identity on the free DoFs
+        {
+          EXPECT_LT(by_G, 1e-8);
+          EXPECT_EQ(bench::fcg_iterations(system, {g}, 1e-10), 1u);
+        }
+      else
+        EXPECT_GT(by_G, 0.01) << "a 12 x 12 grid cannot represent u_h on 32 x 32 cells";
     }
 }

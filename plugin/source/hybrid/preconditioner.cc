@@ -29,7 +29,13 @@ namespace mpno
       };
 
       /** z = NO(r), then the classical part on what is left: z += B (r - A z) with B the
-       *  problem's preconditioner, or damped Jacobi sweeps on A d = r - A z. */
+       *  problem's preconditioner, or damped Jacobi sweeps on A d = r - A z. With
+       *  `symmetric`, B is applied first as well (z = B r, then the operator and B on what
+       *  each leaves, as pre- and post-smoothing around a coarse correction). With
+       *  `energy_scaling`, the operator's correction c is replaced by alpha c, alpha = c^T s /
+       *  c^T A c for the residual s it is applied to: the multiple of c closest to the error
+       *  A^{-1} s in the energy norm, so that the operator's step never increases it (it is
+       *  dropped when c^T A c is not positive). */
       class ComposedPreconditioner
       {
       public:
@@ -37,11 +43,15 @@ namespace mpno
                                const Interface::SurrogateAction &surrogate,
                                const std::string                &classical,
                                const unsigned int                jacobi_sweeps,
+                               const bool                        symmetric,
+                               const bool                        energy_scaling,
                                const dealii::Vector<double>     &inverse_diagonal)
           : system(system)
           , surrogate(surrogate)
           , classical(classical)
           , jacobi_sweeps(jacobi_sweeps)
+          , symmetric(symmetric && classical != "none")
+          , energy_scaling(energy_scaling)
           , inverse_diagonal(inverse_diagonal)
         {
         }
@@ -49,40 +59,65 @@ namespace mpno
         void
         vmult(dealii::Vector<double> &z, const dealii::Vector<double> &r) const
         {
-          dealii::Vector<double> rr = r;
-          system.constraints->set_zero(rr);
-          surrogate(rr, z);
-          for (const double v : z)
+          dealii::Vector<double> left = r, d(r.size()), ad(r.size());
+          system.constraints->set_zero(left);
+          z.reinit(r.size());
+          if (symmetric)
+            add_classical(z, left, d, ad);
+          surrogate(left, d);
+          for (const double v : d)
             if (!std::isfinite(v))
               throw NonFiniteCorrection("the surrogate's correction has non-finite values");
-          if (classical == "none")
-            return;
-          dealii::Vector<double> left(r.size()), d(r.size());
-          system.matrix->vmult(left, z);
-          left.sadd(-1., 1., rr);
-          system.constraints->set_zero(left);
+          system.constraints->set_zero(d);
+          system.matrix->vmult(ad, d);
+          system.constraints->set_zero(ad);
+          if (energy_scaling)
+            {
+              const double curvature = d * ad;
+              const double alpha     = curvature > 0 && std::isfinite(curvature) ? (d * left) / curvature : 0.;
+              d *= alpha;
+              ad *= alpha;
+            }
+          z += d;
+          left -= ad;
+          if (classical != "none")
+            add_classical(z, left, d, ad);
+        }
+
+      private:
+        /** z += C s and s -= A C s for the classical part C; d and ad are work vectors. */
+        void
+        add_classical(dealii::Vector<double> &z,
+                      dealii::Vector<double> &s,
+                      dealii::Vector<double> &d,
+                      dealii::Vector<double> &ad) const
+        {
           if (classical == "amg")
-            system.get_preconditioner().vmult(d, left);
+            system.get_preconditioner().vmult(d, s);
           else
             {
-              dealii::Vector<double> ad(r.size());
-              for (unsigned int s = 0; s < jacobi_sweeps; ++s)
+              d = 0.;
+              for (unsigned int sweep = 0; sweep < jacobi_sweeps; ++sweep)
                 {
                   system.matrix->vmult(ad, d);
-                  ad.sadd(-1., 1., left);
+                  ad.sadd(-1., 1., s);
                   ad.scale(inverse_diagonal);
                   d.add(2. / 3., ad);
                 }
             }
           system.constraints->set_zero(d);
           z += d;
+          system.matrix->vmult(ad, d);
+          system.constraints->set_zero(ad);
+          s -= ad;
         }
 
-      private:
         const LinearSystem               &system;
         const Interface::SurrogateAction &surrogate;
         const std::string                 classical;
         const unsigned int                jacobi_sweeps;
+        const bool                        symmetric;
+        const bool                        energy_scaling;
         const dealii::Vector<double>     &inverse_diagonal;
       };
     } // namespace
@@ -104,6 +139,20 @@ namespace mpno
                           "2",
                           dealii::Patterns::Integer(1, 100),
                           "Damped Jacobi sweeps (omega = 2/3) of the classical part `jacobi`.");
+        prm.declare_entry("Symmetric",
+                          "false",
+                          dealii::Patterns::Bool(),
+                          "Whether the classical part is applied before the operator as well: z = C r, "
+                          "then the operator and C on what each leaves (pre- and post-smoothing around "
+                          "the operator's correction). Two classical applications per flexible CG "
+                          "iteration.");
+        prm.declare_entry("Energy-optimal scaling",
+                          "true",
+                          dealii::Patterns::Bool(),
+                          "Whether the operator's correction c of a residual s is scaled to the multiple "
+                          "alpha c closest to the error A^{-1} s in the energy norm, alpha = c^T s / c^T "
+                          "A c, so that the operator's step never increases the energy-norm error "
+                          "(dropped when c^T A c is not positive); false: c as the operator gives it.");
         prm.declare_entry("Max FCG iterations",
                           "100",
                           dealii::Patterns::Integer(1, 100000),
@@ -118,6 +167,8 @@ namespace mpno
         prm.enter_subsection("Preconditioner");
         classical      = prm.get("Classical part");
         jacobi_sweeps  = prm.get_integer("Jacobi sweeps");
+        symmetric      = prm.get_bool("Symmetric");
+        energy_scaling = prm.get_bool("Energy-optimal scaling");
         max_iterations = prm.get_integer("Max FCG iterations");
         prm.leave_subsection();
       }
@@ -158,6 +209,8 @@ namespace mpno
                                                         surrogate_action,
                                                         classical,
                                                         jacobi_sweeps,
+                                                        symmetric,
+                                                        energy_scaling,
                                                         inverse_diagonal);
             // Fails on stagnation (max steps) and on divergence (residual 1e3 x the initial).
             dealii::SolverControl control(std::min(max_iterations, settings.max_iterations),
@@ -197,6 +250,8 @@ namespace mpno
     private:
       std::string  classical      = "amg";
       unsigned int jacobi_sweeps  = 2;
+      bool         symmetric      = false;
+      bool         energy_scaling = true;
       unsigned int max_iterations = 100;
     };
   } // namespace HybridStrategy
