@@ -59,8 +59,8 @@ TEST(PluginParameters, EveryEntryIsDocumented)
   // threads, Device, Checkpoint), Problem (Name, Darcy's 9, Heat's 9, Nonlinear Darcy's 13, Sphere's 8, Holes's 9),
   // Data generation, Surrogate with FNO (Model and 12), TFNO (the FNO's 12 and factorization, rank,
   // implementation), SFNO (11) and GINO (19), Precision (with Schedule), Data, Training (15), Hybrid
-  // solver (8, with Initial guess's 1, Replace's 3 and Preconditioner's 3).
-  EXPECT_EQ(entries, 6 + (1 + 9 + 9 + 13 + 8 + 9) + 8 + 13 + 15 + 11 + 19 + 5 + 7 + 15 + (8 + 3 + 3));
+  // solver (8, with Initial guess's 1, Replace's 3 and Preconditioner's 5).
+  EXPECT_EQ(entries, 6 + (1 + 9 + 9 + 13 + 8 + 9) + 8 + 13 + 15 + 11 + 19 + 5 + 7 + 15 + (8 + 3 + 5));
 }
 
 TEST(PluginParameters, ParsesTheSmallTrainingFile)
