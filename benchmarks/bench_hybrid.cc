@@ -170,39 +170,50 @@ namespace
   {
     struct Variant
     {
-      std::string strategy, subsection, entry, value;
+      std::string                                      strategy, subsection;
+      std::vector<std::pair<std::string, std::string>> entries;
     };
+    // Every preconditioner variant sets all three entries: its label holds whatever the file sets.
+    const auto preconditioner =
+      [](const std::string &classical, const std::string &symmetric, const std::string &scaled) {
+        return Variant{"preconditioner",
+                       "Preconditioner",
+                       {{"Classical part", classical}, {"Symmetric", symmetric}, {"Energy-optimal scaling", scaled}}};
+      };
     const std::map<std::string, Variant> variants{
-      {"replace", {"replace", "Replace", "Initial guess", "prediction"}},
-      {"replace from zero", {"replace", "Replace", "Initial guess", "zero"}},
-      {"preconditioner", {"preconditioner", "Preconditioner", "Classical part", "amg"}},
-      {"preconditioner alone", {"preconditioner", "Preconditioner", "Classical part", "none"}},
-      {"preconditioner + jacobi", {"preconditioner", "Preconditioner", "Classical part", "jacobi"}},
-      {"preconditioner symmetric", {"preconditioner", "Preconditioner", "Symmetric", "true"}},
-      {"preconditioner unscaled", {"preconditioner", "Preconditioner", "Energy-optimal scaling", "false"}}};
-    // The variant's entry is set for this solver only: the file's value is restored after.
+      {"replace", {"replace", "Replace", {{"Initial guess", "prediction"}}}},
+      {"replace from zero", {"replace", "Replace", {{"Initial guess", "zero"}}}},
+      {"preconditioner", preconditioner("amg", "false", "true")},
+      {"preconditioner alone", preconditioner("none", "false", "true")},
+      {"preconditioner + jacobi", preconditioner("jacobi", "false", "true")},
+      {"preconditioner symmetric", preconditioner("amg", "true", "true")},
+      {"preconditioner unscaled", preconditioner("amg", "false", "false")}};
+    // The variant's entries are set for this solver only: the file's values are restored after.
     const auto variant = variants.find(strategy);
-    const auto set     = [&](const std::string &name, const std::string &value) {
+    const auto set     = [&](const std::string &name, const std::vector<std::pair<std::string, std::string>> &entries) {
       job.prm.enter_subsection("Hybrid solver");
       job.prm.set("Strategy", name);
-      std::string previous;
+      std::vector<std::pair<std::string, std::string>> previous;
       if (variant != variants.end())
         {
           job.prm.enter_subsection(variant->second.subsection);
-          previous = job.prm.get(variant->second.entry);
-          job.prm.set(variant->second.entry, value);
+          for (const auto &[entry, value] : entries)
+            {
+              previous.emplace_back(entry, job.prm.get(entry));
+              job.prm.set(entry, value);
+            }
           job.prm.leave_subsection();
         }
       job.prm.leave_subsection();
       return previous;
     };
-    const std::string file_value = set(variant != variants.end() ? variant->second.strategy : strategy,
-                                       variant != variants.end() ? variant->second.value : std::string());
+    const auto file_values =
+      variant != variants.end() ? set(variant->second.strategy, variant->second.entries) : set(strategy, {});
     HybridSolver<2> solver;
     solver.parse_parameters(job.prm, job.parameter_file);
     solver.set_device(job.prm.get("Device"));
     if (variant != variants.end())
-      set(variant->second.strategy, file_value);
+      set(variant->second.strategy, file_values);
     return solver;
   }
 
@@ -221,46 +232,22 @@ namespace
                   const dealii::Vector<double>                   &reference,
                   std::ostream                                   &log)
   {
-    const auto &B     = system.get_preconditioner();
-    const auto  after = [&](const dealii::Vector<double> &e, const std::string &which) {
-      const double norm = energy_norm(system, e);
-      // z += C s, s -= A C s for C = B (amg), the operator unscaled or scaled.
-      const auto apply = [&](const std::string &part, dealii::Vector<double> &z, dealii::Vector<double> &s) {
-        dealii::Vector<double> d(s.size()), ad(s.size());
-        if (part == "amg")
-          B.vmult(d, s);
-        else
-          solver.apply_surrogate(system, inputs, s, d);
-        system.constraints->set_zero(d);
-        system.matrix->vmult(ad, d);
-        system.constraints->set_zero(ad);
-        if (part == "scaled")
-          {
-            const double alpha = (d * s) / (d * ad);
-            d *= alpha;
-            ad *= alpha;
-          }
-        z += d;
-        s -= ad;
-      };
-      const auto left_by = [&](const std::vector<std::string> &parts) {
-        dealii::Vector<double> z(e.size()), s(e.size());
-        system.matrix->vmult(s, e);
-        system.constraints->set_zero(s);
-        for (const std::string &part : parts)
-          apply(part, z, s);
-        z.sadd(-1., 1., e);
-        return energy_norm(system, z) / norm;
-      };
+    const auto       &B         = system.get_preconditioner();
+    const bench::Part amg       = [&B](dealii::Vector<double> &d, const dealii::Vector<double> &s) { B.vmult(d, s); };
+    const bench::Part operator_ = [&](dealii::Vector<double> &d, const dealii::Vector<double> &s) {
+      solver.apply_surrogate(system, inputs, s, d);
+    };
+    const bench::Part scaled = bench::energy_scaled(system, operator_);
+    const auto        after  = [&](const dealii::Vector<double> &e, const std::string &which) {
       log << "  " << std::left << std::setw(32) << which << std::right << std::setprecision(3);
-      for (const auto &parts : std::vector<std::vector<std::string>>{{"operator"},
-                                                                     {"scaled"},
-                                                                     {"amg"},
-                                                                     {"amg", "amg"},
-                                                                     {"operator", "amg"},
-                                                                     {"scaled", "amg"},
-                                                                     {"amg", "scaled", "amg"}})
-        log << std::setw(10) << left_by(parts);
+      for (const auto &parts : std::vector<std::vector<bench::Part>>{{operator_},
+                                                                     {scaled},
+                                                                     {amg},
+                                                                     {amg, amg},
+                                                                     {operator_, amg},
+                                                                     {scaled, amg},
+                                                                     {amg, scaled, amg}})
+        log << std::setw(10) << bench::error_left(system, parts, e);
       log << "\n";
     };
     log << "  one application, ||e - z||_A / ||e||_A:\n"
@@ -406,7 +393,7 @@ namespace
               }
             if (i >= 0 && !options.coarse_floor.empty())
               {
-                if (i == 0)
+                if (i == 0 && !(options.reduction && model->n_input_channels() >= 2))
                   log << "\nn = " << cells << ", instance 0:\n";
                 add_coarse_floor(problem->linear_system(),
                                  *problem,
@@ -509,7 +496,8 @@ namespace
           {
             log << "  coarse floor, flexible CG iterations (mean):";
             for (const std::string &name : floor_names)
-              log << "  " << name << " " << std::setprecision(1) << floor_iterations.at(name) / options.instances;
+              log << "  " << name << " " << std::fixed << std::setprecision(1)
+                  << floor_iterations.at(name) / options.instances;
             log << "\n";
           }
         log << std::defaultfloat;

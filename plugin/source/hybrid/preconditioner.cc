@@ -69,6 +69,12 @@ namespace mpno
             if (!std::isfinite(v))
               throw NonFiniteCorrection("the surrogate's correction has non-finite values");
           system.constraints->set_zero(d);
+          const bool last = classical == "none";
+          if (!energy_scaling && last)
+            {
+              z += d;
+              return;
+            }
           system.matrix->vmult(ad, d);
           system.constraints->set_zero(ad);
           if (energy_scaling)
@@ -80,17 +86,19 @@ namespace mpno
             }
           z += d;
           left -= ad;
-          if (classical != "none")
-            add_classical(z, left, d, ad);
+          if (!last)
+            add_classical(z, left, d, ad, false);
         }
 
       private:
-        /** z += C s and s -= A C s for the classical part C; d and ad are work vectors. */
+        /** z += C s for the classical part C, and s -= A C s when @p update_residual;
+         *  d and ad are work vectors. */
         void
         add_classical(dealii::Vector<double> &z,
                       dealii::Vector<double> &s,
                       dealii::Vector<double> &d,
-                      dealii::Vector<double> &ad) const
+                      dealii::Vector<double> &ad,
+                      const bool              update_residual = true) const
         {
           if (classical == "amg")
             system.get_preconditioner().vmult(d, s);
@@ -107,6 +115,8 @@ namespace mpno
             }
           system.constraints->set_zero(d);
           z += d;
+          if (!update_residual)
+            return;
           system.matrix->vmult(ad, d);
           system.constraints->set_zero(ad);
           s -= ad;
@@ -132,9 +142,10 @@ namespace mpno
         prm.declare_entry("Classical part",
                           "amg",
                           dealii::Patterns::Selection("amg|jacobi|none"),
-                          "What follows the operator in each application z = NO(r): amg (one "
-                          "application of the problem's preconditioner to r - A z), jacobi (`Jacobi "
-                          "sweeps` damped Jacobi sweeps on it) or none (the operator alone).");
+                          "What follows the operator in each application z = NO(r) (and, with "
+                          "`Symmetric`, precedes it): amg (one application of the problem's "
+                          "preconditioner to r - A z), jacobi (`Jacobi sweeps` damped Jacobi sweeps on "
+                          "it) or none (the operator alone; `Symmetric` then has no effect).");
         prm.declare_entry("Jacobi sweeps",
                           "2",
                           dealii::Patterns::Integer(1, 100),
