@@ -232,13 +232,13 @@ namespace
                   const dealii::Vector<double>                   &reference,
                   std::ostream                                   &log)
   {
-    const auto       &B         = system.get_preconditioner();
-    const bench::Part amg       = [&B](dealii::Vector<double> &d, const dealii::Vector<double> &s) { B.vmult(d, s); };
-    const bench::Part operator_ = [&](dealii::Vector<double> &d, const dealii::Vector<double> &s) {
+    const auto       &B = system.get_preconditioner();
+    const bench::Part amg{[&B](dealii::Vector<double> &d, const dealii::Vector<double> &s) { B.vmult(d, s); }};
+    const bench::Part operator_{[&](dealii::Vector<double> &d, const dealii::Vector<double> &s) {
       solver.apply_surrogate(system, inputs, s, d);
-    };
-    const bench::Part scaled = bench::energy_scaled(system, operator_);
-    const auto        after  = [&](const dealii::Vector<double> &e, const std::string &which) {
+    }};
+    const bench::Part scaled{operator_.apply, true};
+    const auto        after = [&](const dealii::Vector<double> &e, const std::string &which) {
       log << "  " << std::left << std::setw(32) << which << std::right << std::setprecision(3);
       for (const auto &parts : std::vector<std::vector<bench::Part>>{{operator_},
                                                                      {scaled},
@@ -281,8 +281,8 @@ namespace
                    std::vector<std::string>        &names,
                    std::ostream                    &log)
   {
-    const auto       &B   = system.get_preconditioner();
-    const bench::Part amg = [&B](dealii::Vector<double> &d, const dealii::Vector<double> &s) { B.vmult(d, s); };
+    const auto       &B = system.get_preconditioner();
+    const bench::Part amg{[&B](dealii::Vector<double> &d, const dealii::Vector<double> &s) { B.vmult(d, s); }};
     std::vector<std::pair<std::string, std::vector<bench::Part>>> compositions{{"B", {amg}}, {"B, B", {amg, amg}}};
     std::vector<std::pair<std::string, bench::Part>>              alone;
     const auto [lower, upper] = problem.bounding_box();
@@ -291,7 +291,7 @@ namespace
         const GridTransfer<2> transfer(problem.get_mapping(), problem.get_dof_handler(), {n, n}, lower, upper);
         const auto            G    = std::make_shared<const bench::GalerkinCoarseCorrection>(system, transfer);
         const std::string     name = "G" + std::to_string(n);
-        const bench::Part     g = [G](dealii::Vector<double> &d, const dealii::Vector<double> &s) { G->vmult(d, s); };
+        const bench::Part     g{[G](dealii::Vector<double> &d, const dealii::Vector<double> &s) { G->vmult(d, s); }};
         alone.emplace_back(name, g);
         compositions.push_back({name + ", B", {g, amg}});
         compositions.push_back({"B, " + name + ", B", {amg, g, amg}});

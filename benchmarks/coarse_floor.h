@@ -12,6 +12,7 @@
 #include <deal.II/lac/solver_control.h>
 #include <deal.II/lac/vector.h>
 
+#include <mpno/coupling/composed_preconditioner.h>
 #include <mpno/coupling/grid_transfer.h>
 #include <mpno/coupling/linear_solve.h>
 
@@ -104,41 +105,9 @@ namespace bench
     std::vector<std::vector<std::pair<unsigned int, double>>> columns;
     dealii::LAPACKFullMatrix<double>                          coarse;
   };
-  /** One part C of a composed preconditioner: d = C s. */
-  using Part = std::function<void(dealii::Vector<double> &d, const dealii::Vector<double> &s)>;
-
-  /** The composition of @p parts applied to r: z = 0, s = r, then per part z += C s
-   *  and s -= A C s (constrained entries zeroed), as strategy `preconditioner` does. */
-  class ComposedParts
-  {
-  public:
-    ComposedParts(const LinearSystem &system, std::vector<Part> parts)
-      : system(system)
-      , parts(std::move(parts))
-    {
-    }
-
-    void
-    vmult(dealii::Vector<double> &z, const dealii::Vector<double> &r) const
-    {
-      dealii::Vector<double> s = r, d(r.size()), ad(r.size());
-      system.constraints->set_zero(s);
-      z.reinit(r.size());
-      for (const Part &part : parts)
-        {
-          part(d, s);
-          system.constraints->set_zero(d);
-          z += d;
-          system.matrix->vmult(ad, d);
-          system.constraints->set_zero(ad);
-          s -= ad;
-        }
-    }
-
-  private:
-    const LinearSystem &system;
-    std::vector<Part>   parts;
-  };
+  /** One part C of a composed preconditioner: d = C s, energy-scaled or not, composed as
+   *  strategy `preconditioner` composes its parts. */
+  using Part = mpno::ComposedPreconditioner::Part;
 
   /** ||e - z||_A / ||e||_A for z the composition of @p parts applied to r = A e. */
   inline double
@@ -146,27 +115,10 @@ namespace bench
   {
     dealii::Vector<double> r(e.size()), z(e.size()), az(e.size());
     system.matrix->vmult(r, e);
-    ComposedParts(system, parts).vmult(z, r);
+    mpno::ComposedPreconditioner(system, parts).vmult(z, r);
     z.sadd(-1., 1., e);
     system.matrix->vmult(az, z);
     return std::sqrt(std::max(0., z * az) / (e * r));
-  }
-
-  /** @p part with its correction d of s scaled to alpha d, alpha = d^T s / d^T A d (the
-   *  energy-optimal multiple, as strategy `preconditioner`'s `Energy-optimal scaling`;
-   *  0 when d^T A d is not positive). */
-  inline Part
-  energy_scaled(const LinearSystem &system, Part part)
-  {
-    return [&system, part = std::move(part)](dealii::Vector<double> &d, const dealii::Vector<double> &s) {
-      part(d, s);
-      system.constraints->set_zero(d);
-      dealii::Vector<double> ad(d.size());
-      system.matrix->vmult(ad, d);
-      system.constraints->set_zero(ad);
-      const double curvature = d * ad;
-      d *= curvature > 0 && std::isfinite(curvature) ? (d * s) / curvature : 0.;
-    };
   }
 
   /** Flexible CG iterations from zero to ||b - A u|| <= @p tolerance ||b|| with the
@@ -179,7 +131,7 @@ namespace bench
     dealii::SolverFlexibleCG<dealii::Vector<double>>(control).solve(*system.matrix,
                                                                     u,
                                                                     *system.rhs,
-                                                                    ComposedParts(system, parts));
+                                                                    mpno::ComposedPreconditioner(system, parts));
     return control.last_step();
   }
 } // namespace bench

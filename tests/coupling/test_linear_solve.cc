@@ -12,28 +12,17 @@
 #include <limits>
 #include <memory>
 
+#include "darcy_system.h"
 #include "mpi_environment.h"
 
 namespace
 {
   [[maybe_unused]] const bool mpi_ready = mpno::test::ensure_mpi();
-
-  /// A Darcy system on 16^2 cells with a = 2, f = 1, AMG set up.
-  std::unique_ptr<mpno::DarcySolver>
-  assembled_solver()
-  {
-    mpno::DarcyParameters parameters;
-    parameters.n_cells_per_side = 16;
-    auto solver                 = std::make_unique<mpno::DarcySolver>(parameters);
-    solver->assemble_system(dealii::Functions::ConstantFunction<2>(2.));
-    solver->setup_amg();
-    return solver;
-  }
 } // namespace
 
 TEST(SolveCG, ConvergesFromZeroToTheTrueResidual)
 {
-  const auto               solver = assembled_solver();
+  const auto               solver = mpno::test::assembled_darcy_solver();
   const mpno::LinearSystem system = solver->linear_system();
   dealii::Vector<double>   u(system.rhs->size());
   const mpno::KrylovResult r = mpno::solve_cg(system, u, {1e-10, 100, 3});
@@ -46,7 +35,7 @@ TEST(SolveCG, ConvergesFromZeroToTheTrueResidual)
 
 TEST(SolveCG, NonFiniteInitialGuessIsReplacedByZero)
 {
-  const auto               solver = assembled_solver();
+  const auto               solver = mpno::test::assembled_darcy_solver();
   const mpno::LinearSystem system = solver->linear_system();
   dealii::Vector<double>   zero(system.rhs->size()), poisoned(system.rhs->size());
   poisoned(7)                = std::numeric_limits<double>::quiet_NaN();
@@ -61,7 +50,7 @@ TEST(SolveCG, NonFiniteInitialGuessIsReplacedByZero)
 
 TEST(SolveCG, ConvergedInitialGuessTakesNoIteration)
 {
-  const auto               solver = assembled_solver();
+  const auto               solver = mpno::test::assembled_darcy_solver();
   const mpno::LinearSystem system = solver->linear_system();
   dealii::Vector<double>   u(system.rhs->size());
   mpno::solve_cg(system, u, {1e-12, 100, 3});
@@ -74,7 +63,7 @@ TEST(SolveCG, ConvergedInitialGuessTakesNoIteration)
 
 TEST(SolveCG, UnreachableToleranceThrowsInsteadOfReturning)
 {
-  const auto               solver = assembled_solver();
+  const auto               solver = mpno::test::assembled_darcy_solver();
   const mpno::LinearSystem system = solver->linear_system();
   dealii::Vector<double>   u(system.rhs->size());
   // Below double rounding: the restarts cannot get there.
@@ -83,7 +72,7 @@ TEST(SolveCG, UnreachableToleranceThrowsInsteadOfReturning)
 
 TEST(SolveCG, TooFewIterationsThrow)
 {
-  const auto               solver = assembled_solver();
+  const auto               solver = mpno::test::assembled_darcy_solver();
   const mpno::LinearSystem system = solver->linear_system();
   dealii::Vector<double>   u(system.rhs->size());
   EXPECT_THROW(mpno::solve_cg(system, u, {1e-14, 1, 3}), dealii::SolverControl::NoConvergence);
@@ -91,7 +80,7 @@ TEST(SolveCG, TooFewIterationsThrow)
 
 TEST(SolveCG, SizeMismatchNamesBothSizes)
 {
-  const auto               solver = assembled_solver();
+  const auto               solver = mpno::test::assembled_darcy_solver();
   const mpno::LinearSystem system = solver->linear_system();
   dealii::Vector<double>   u(3);
   try

@@ -295,7 +295,7 @@ TEST(CoarseFloor, GalerkinCorrectionIsTheBestInTheRangeOfTheInterpolation)
       EXPECT_NEAR(squared_energy(rest), orthogonal + squared_energy(p_delta), 1e-9 * squared_energy(e))
         << n << " x " << n;
       EXPECT_GT(squared_energy(p_delta), 1e-3 * squared_energy(e)) << "the perturbation must not vanish";
-      const bench::Part g    = [&G](dealii::Vector<double> &d, const dealii::Vector<double> &s) { G.vmult(d, s); };
+      const bench::Part g{[&G](dealii::Vector<double> &d, const dealii::Vector<double> &s) { G.vmult(d, s); }};
       const double      by_G = bench::error_left(system, {g}, e);
       EXPECT_NEAR(by_G * by_G, orthogonal / squared_energy(e), 1e-9) << n << " x " << n;
       if (n == 33) // the grid is the mesh's vertices: P is the identity on the free DoFs

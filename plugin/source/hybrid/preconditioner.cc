@@ -7,6 +7,7 @@
 #include <deal.II/lac/solver_cg.h>
 #include <deal.II/lac/solver_control.h>
 
+#include <mpno/coupling/composed_preconditioner.h>
 #include <mpno/plugin/hybrid_strategy.h>
 
 #include "common.h"
@@ -15,6 +16,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace mpno
 {
@@ -28,108 +30,53 @@ namespace mpno
         using std::runtime_error::runtime_error;
       };
 
-      /** z = NO(r), then the classical part on what is left: z += B (r - A z) with B the
-       *  problem's preconditioner, or damped Jacobi sweeps on A d = r - A z. With
-       *  `symmetric`, B is applied first as well (z = B r, then the operator and B on what
-       *  each leaves, as pre- and post-smoothing around a coarse correction). With
-       *  `energy_scaling`, the operator's correction c is replaced by alpha c, alpha = c^T s /
-       *  c^T A c for the residual s it is applied to: the multiple of c closest to the error
-       *  A^{-1} s in the energy norm, so that the operator's step never increases it (it is
-       *  dropped when c^T A c is not positive). */
-      class ComposedPreconditioner
+      /** The parts of strategy `preconditioner`'s composition: the operator (checked for
+       *  non-finite values, with `energy_scaling` the energy-optimal multiple of its
+       *  correction), then the classical part on what it leaves: d = B s with B the
+       *  problem's preconditioner, or damped Jacobi sweeps on A d = s; with `symmetric`,
+       *  the classical part before the operator as well (pre- and post-smoothing around
+       *  the operator's correction). No classical part for `none`. */
+      std::vector<ComposedPreconditioner::Part>
+      composition(const LinearSystem               &system,
+                  const Interface::SurrogateAction &surrogate,
+                  const std::string                &classical,
+                  const unsigned int                jacobi_sweeps,
+                  const bool                        symmetric,
+                  const bool                        energy_scaling,
+                  const dealii::Vector<double>     &inverse_diagonal)
       {
-      public:
-        ComposedPreconditioner(const LinearSystem               &system,
-                               const Interface::SurrogateAction &surrogate,
-                               const std::string                &classical,
-                               const unsigned int                jacobi_sweeps,
-                               const bool                        symmetric,
-                               const bool                        energy_scaling,
-                               const dealii::Vector<double>     &inverse_diagonal)
-          : system(system)
-          , surrogate(surrogate)
-          , classical(classical)
-          , jacobi_sweeps(jacobi_sweeps)
-          , symmetric(symmetric && classical != "none")
-          , energy_scaling(energy_scaling)
-          , inverse_diagonal(inverse_diagonal)
-        {
-        }
-
-        void
-        vmult(dealii::Vector<double> &z, const dealii::Vector<double> &r) const
-        {
-          dealii::Vector<double> left = r, d(r.size()), ad(r.size());
-          system.constraints->set_zero(left);
-          z.reinit(r.size());
-          if (symmetric)
-            add_classical(z, left, d, ad);
-          surrogate(left, d);
-          for (const double v : d)
-            if (!std::isfinite(v))
-              throw NonFiniteCorrection("the surrogate's correction has non-finite values");
-          system.constraints->set_zero(d);
-          const bool last = classical == "none";
-          if (!energy_scaling && last)
-            {
-              z += d;
-              return;
-            }
-          system.matrix->vmult(ad, d);
-          system.constraints->set_zero(ad);
-          if (energy_scaling)
-            {
-              const double curvature = d * ad;
-              const double alpha     = curvature > 0 && std::isfinite(curvature) ? (d * left) / curvature : 0.;
-              d *= alpha;
-              ad *= alpha;
-            }
-          z += d;
-          left -= ad;
-          if (!last)
-            add_classical(z, left, d, ad, false);
-        }
-
-      private:
-        /** z += C s for the classical part C, and s -= A C s when @p update_residual;
-         *  d and ad are work vectors. */
-        void
-        add_classical(dealii::Vector<double> &z,
-                      dealii::Vector<double> &s,
-                      dealii::Vector<double> &d,
-                      dealii::Vector<double> &ad,
-                      const bool              update_residual = true) const
-        {
-          if (classical == "amg")
+        const ComposedPreconditioner::Part operator_part{
+          [&surrogate](dealii::Vector<double> &d, const dealii::Vector<double> &s) {
+            surrogate(s, d);
+            for (const double v : d)
+              if (!std::isfinite(v))
+                throw NonFiniteCorrection("the surrogate's correction has non-finite values");
+          },
+          energy_scaling};
+        if (classical == "none")
+          return {operator_part};
+        ComposedPreconditioner::Part classical_part;
+        if (classical == "amg")
+          classical_part.apply = [&system](dealii::Vector<double> &d, const dealii::Vector<double> &s) {
             system.get_preconditioner().vmult(d, s);
-          else
-            {
-              d = 0.;
-              for (unsigned int sweep = 0; sweep < jacobi_sweeps; ++sweep)
-                {
-                  system.matrix->vmult(ad, d);
-                  ad.sadd(-1., 1., s);
-                  ad.scale(inverse_diagonal);
-                  d.add(2. / 3., ad);
-                }
-            }
-          system.constraints->set_zero(d);
-          z += d;
-          if (!update_residual)
-            return;
-          system.matrix->vmult(ad, d);
-          system.constraints->set_zero(ad);
-          s -= ad;
-        }
-
-        const LinearSystem               &system;
-        const Interface::SurrogateAction &surrogate;
-        const std::string                 classical;
-        const unsigned int                jacobi_sweeps;
-        const bool                        symmetric;
-        const bool                        energy_scaling;
-        const dealii::Vector<double>     &inverse_diagonal;
-      };
+          };
+        else
+          classical_part.apply = [&system, &inverse_diagonal, jacobi_sweeps](dealii::Vector<double>       &d,
+                                                                             const dealii::Vector<double> &s) {
+            dealii::Vector<double> ad(s.size());
+            d = 0.;
+            for (unsigned int sweep = 0; sweep < jacobi_sweeps; ++sweep)
+              {
+                system.matrix->vmult(ad, d);
+                ad.sadd(-1., 1., s);
+                ad.scale(inverse_diagonal);
+                d.add(2. / 3., ad);
+              }
+          };
+        if (symmetric)
+          return {classical_part, operator_part, classical_part};
+        return {operator_part, classical_part};
+      }
     } // namespace
 
     class NeuralPreconditioner : public Interface
@@ -217,12 +164,13 @@ namespace mpno
                   inverse_diagonal[i] = d != 0. ? 1. / d : 0.;
                 }
             const ComposedPreconditioner preconditioner(system,
-                                                        surrogate_action,
-                                                        classical,
-                                                        jacobi_sweeps,
-                                                        symmetric,
-                                                        energy_scaling,
-                                                        inverse_diagonal);
+                                                        composition(system,
+                                                                    surrogate_action,
+                                                                    classical,
+                                                                    jacobi_sweeps,
+                                                                    symmetric,
+                                                                    energy_scaling,
+                                                                    inverse_diagonal));
             // Fails on stagnation (max steps) and on divergence (residual 1e3 x the initial).
             dealii::SolverControl control(std::min(max_iterations, settings.max_iterations),
                                           settings.relative_tolerance * rhs_norm);
